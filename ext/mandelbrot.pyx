@@ -1,0 +1,116 @@
+"""Mandelbrot escape counts: a nogil core over a band of rows, shared by threads.
+
+The public, validating entry point is nogilkit.mandelbrot; this module holds
+the compiled part only.
+"""
+
+from libc.stdint cimport int32_t, int64_t
+
+from _parallel cimport nogilkit_fetch_add
+
+# Pixels iterated side by side. One pixel's iterations form a dependency
+# chain bound by floating-point latency; independent lanes keep the core busy
+# (gcc 12, -O3, 2000x2000: 1 lane 0.74 s, 2: 0.38 s, 4: 0.26 s, 8: 0.29 s).
+# Each lane's arithmetic is exactly the scalar definition's, so counts match.
+cdef enum:
+    LANES = 4
+
+
+cdef void mandelbrot_rows(
+    int32_t* out, Py_ssize_t width, Py_ssize_t height,
+    Py_ssize_t row_start, Py_ssize_t row_stop,
+    double xmin, double xmax, double ymin, double ymax, int32_t max_iter,
+) noexcept nogil:
+    """Fill rows [row_start, row_stop) of the C-ordered (height, width) array out."""
+    cdef double dx = xmax - xmin
+    cdef double dy = ymax - ymin
+    cdef double ci, zr2, zi2
+    cdef double cr[LANES]
+    cdef double zr[LANES]
+    cdef double zi[LANES]
+    cdef int64_t active[LANES]
+    cdef int64_t count[LANES]
+    cdef int64_t any_active
+    cdef Py_ssize_t y, block, x0, k, lanes
+    cdef int32_t it
+    cdef int32_t* row
+
+    for y in range(row_start, row_stop):
+        ci = ymin + y * dy / height
+        row = out + y * width
+        for block in range((width + LANES - 1) // LANES):
+            x0 = block * LANES
+            lanes = min(<Py_ssize_t>LANES, width - x0)
+            for k in range(LANES):
+                cr[k] = xmin + (x0 + k) * dx / width
+                zr[k] = 0.0
+                zi[k] = 0.0
+                count[k] = 0
+                active[k] = k < lanes
+            for it in range(max_iter):
+                any_active = 0
+                for k in range(LANES):
+                    zr2 = zr[k] * zr[k]
+                    zi2 = zi[k] * zi[k]
+                    # The escape test of the definition, before each iteration
+                    # (written as "not >" so a NaN behaves as in the reference).
+                    # A lane that escaped keeps computing but is never counted
+                    # again: its mask is sticky.
+                    active[k] = active[k] & (not (zr2 + zi2 > 4.0))
+                    count[k] += active[k]
+                    any_active |= active[k]
+                    zi[k] = 2.0 * zr[k] * zi[k] + ci
+                    zr[k] = zr2 - zi2 + cr[k]
+                if not any_active:
+                    break
+            for k in range(lanes):
+                row[x0 + k] = <int32_t>count[k]
+
+
+cdef class MandelbrotJob:
+    """One image to compute, split into bands of rows that threads claim.
+
+    ``work()`` may be called from any number of threads at once: each call
+    releases the GIL and computes bands taken from a shared atomic counter
+    until none is left, so uneven rows balance themselves across threads.
+    """
+
+    cdef int32_t[:, ::1] out
+    cdef double xmin, xmax, ymin, ymax
+    cdef int32_t max_iter
+    cdef Py_ssize_t band_rows, n_bands
+    cdef int64_t next_band
+
+    def __cinit__(self, int32_t[:, ::1] out not None, double xmin, double xmax,
+                  double ymin, double ymax, int32_t max_iter, Py_ssize_t band_rows):
+        if band_rows < 1:
+            raise ValueError(f"band_rows must be >= 1, got {band_rows}")
+        if max_iter < 0:
+            raise ValueError(f"max_iter must be >= 0, got {max_iter}")
+        self.out = out
+        self.xmin, self.xmax, self.ymin, self.ymax = xmin, xmax, ymin, ymax
+        self.max_iter = max_iter
+        self.band_rows = band_rows
+        self.n_bands = (out.shape[0] + band_rows - 1) // band_rows
+        self.next_band = 0
+
+    def work(self):
+        """Compute bands until every band is claimed; returns how many this call did."""
+        cdef Py_ssize_t height = self.out.shape[0]
+        cdef Py_ssize_t width = self.out.shape[1]
+        cdef int32_t* out = &self.out[0, 0] if height > 0 and width > 0 else NULL
+        cdef Py_ssize_t band, start, done = 0
+        if out == NULL:
+            return 0
+        with nogil:
+            while True:
+                band = nogilkit_fetch_add(&self.next_band, 1)
+                if band >= self.n_bands:
+                    break
+                start = band * self.band_rows
+                mandelbrot_rows(out, width, height, start,
+                                min(start + self.band_rows, height),
+                                self.xmin, self.xmax, self.ymin, self.ymax,
+                                self.max_iter)
+                done += 1
+        return done
