@@ -59,19 +59,21 @@ if hasattr(os, "register_at_fork"):
 def run_job(work, threads):
     """Run ``work()`` in ``threads`` threads at once (the caller's among them).
 
-    Pool tasks that have not started by the time the caller's own share is
-    done are cancelled: every chunk is claimed by then. Waiting only on
-    started tasks means a kernel called from inside a busy pool cannot
-    deadlock waiting for a free pool thread.
+    Returns the results of the calls that ran, the caller's first. Pool tasks
+    that have not started by the time the caller's own share is done are
+    cancelled: every chunk is claimed by then. Waiting only on started tasks
+    means a kernel called from inside a busy pool cannot deadlock waiting for
+    a free pool thread.
     """
     if threads == 1:
-        work()
-        return
+        return [work()]
     pool = shared_pool()
     futures = [pool.submit(work) for _ in range(threads - 1)]
+    results = []
     try:
-        work()
+        results.append(work())
     finally:
         for future in futures:
             if not future.cancel():
-                future.result()
+                results.append(future.result())
+    return results

@@ -120,10 +120,13 @@ def run_comparison(config, progress=None):
     expected = cython_mandelbrot(*args, region=region, threads=1)
     sample = np.unique(np.linspace(0, height - 1, min(config.python_rows, height)).astype(int))
     say(f"checking the kernel against the pure-Python reference on {len(sample)} rows")
-    python_rows = lambda: np.array(  # noqa: E731
-        [reference.mandelbrot_row(int(y), width, height, max_iter, region) for y in sample],
-        dtype=np.int32,
-    )
+
+    def python_rows():
+        return np.array(
+            [reference.mandelbrot_row(int(y), width, height, max_iter, region) for y in sample],
+            dtype=np.int32,
+        )
+
     python_timing = None
     if "python" in config.implementations:
         say(f"python: {len(sample)} rows x {config.repeats} repeats")
@@ -167,6 +170,12 @@ def run_comparison(config, progress=None):
     return Report(config, rows)
 
 
+def _ratio(speedups, key, unit):
+    if key not in speedups:
+        return "-"
+    return f"{speedups[key]:.1f}{unit}" if unit else f"{speedups[key]:.2f}"
+
+
 def format_report(report):
     c = report.config
     lines = [
@@ -178,14 +187,13 @@ def format_report(report):
         f"{'vs python':>11}{'vs 1 thread':>13}{'efficiency':>12}",
     ]
     for r in report.rows:
-        scale = r.seconds / r.timing.median
-        sp = r.speedups
-        fmt = lambda key, unit: f"{sp[key]:.{2 if unit == '' else 1}f}{unit}" if key in sp else "-"  # noqa: E731
+        scale = r.seconds / r.timing.median  # > 1 where only sampled rows were timed
         name = r.implementation + (" (est.)" if r.rows_timed < c.height else "")
         lines.append(
             f"{name:<15}{r.threads:>8}{r.seconds:>11.4f}{r.timing.min * scale:>9.4f}"
-            f"{r.timing.max * scale:>9.4f}{fmt('vs python', 'x'):>11}"
-            f"{fmt('vs cython 1 thread', 'x'):>13}{fmt('efficiency', ''):>12}"
+            f"{r.timing.max * scale:>9.4f}{_ratio(r.speedups, 'vs python', 'x'):>11}"
+            f"{_ratio(r.speedups, 'vs cython 1 thread', 'x'):>13}"
+            f"{_ratio(r.speedups, 'efficiency', ''):>12}"
         )
     python = next((r for r in report.rows if r.implementation == "python"), None)
     if python is not None:

@@ -1,5 +1,6 @@
 """What ``nogilkit info`` reports: this package, this interpreter, this build."""
 
+import os
 import platform
 import sys
 import sysconfig
@@ -23,8 +24,6 @@ def gil_enabled():
 def system_info():
     """Everything ``nogilkit info`` prints, as a flat dict."""
     build = build_info()
-    import os
-
     return {
         "nogilkit": __version__,
         "python": platform.python_version(),
