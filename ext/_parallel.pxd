@@ -18,3 +18,14 @@ cdef extern from *:
     # Atomically add value to *target and return the previous value: threads
     # share a work counter this way without a lock and without the GIL.
     int64_t nogilkit_fetch_add(int64_t* target, int64_t value) noexcept nogil
+
+
+cdef inline bint claim_chunk(int64_t* next_chunk, Py_ssize_t n_chunks,
+                             Py_ssize_t* chunk) noexcept nogil:
+    """Claim the next unclaimed chunk into chunk[0]; False once none is left.
+
+    Every job's work() loops on this, so threads take chunks dynamically and
+    each chunk is computed exactly once, whichever thread gets it.
+    """
+    chunk[0] = nogilkit_fetch_add(next_chunk, 1)
+    return chunk[0] < n_chunks

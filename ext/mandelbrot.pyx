@@ -6,7 +6,7 @@ the compiled part only.
 
 from libc.stdint cimport int32_t, int64_t
 
-from _parallel cimport nogilkit_fetch_add
+from _parallel cimport claim_chunk
 
 # Pixels iterated side by side. One pixel's iterations form a dependency
 # chain bound by floating-point latency; independent lanes keep the core busy
@@ -103,10 +103,7 @@ cdef class MandelbrotJob:
         if out == NULL:
             return 0
         with nogil:
-            while True:
-                band = nogilkit_fetch_add(&self.next_band, 1)
-                if band >= self.n_bands:
-                    break
+            while claim_chunk(&self.next_band, self.n_bands, &band):
                 start = band * self.band_rows
                 mandelbrot_rows(out, width, height, start,
                                 min(start + self.band_rows, height),

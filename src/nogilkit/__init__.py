@@ -3,7 +3,11 @@ threads, processes, asyncio and compiled code for CPU-bound work.
 
 Kernels
 -------
-mandelbrot  escape counts of the Mandelbrot set on a pixel grid
+mandelbrot      escape counts of the Mandelbrot set on a pixel grid
+spectral_norm   the Benchmarks Game's spectral norm (products with barriers)
+nbody           the Benchmarks Game's five-body system (serial reference)
+nbody_direct    direct-sum N-body integrator, parallel over bodies
+triad, total    memory-bandwidth-bound STREAM triad and reproducible sum
 
 Each kernel takes ``threads=`` (None: every available CPU) and runs its hot
 loop with the GIL released, so it also scales when called from your own
@@ -12,8 +16,22 @@ threads. ``nogilkit.reference`` holds the pure-Python definitions and
 """
 
 from ._mandelbrot import mandelbrot
+from ._nbody import nbody, nbody_direct
 from ._parallel import available_cpus
+from ._spectral_norm import spectral_norm
+from ._stream import total, triad
 from ._version import __version__
 from .info import build_info, openmp_enabled
 
-__all__ = ["__version__", "available_cpus", "build_info", "mandelbrot", "openmp_enabled"]
+__all__ = [
+    "__version__",
+    "available_cpus",
+    "build_info",
+    "mandelbrot",
+    "nbody",
+    "nbody_direct",
+    "openmp_enabled",
+    "spectral_norm",
+    "total",
+    "triad",
+]

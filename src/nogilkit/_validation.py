@@ -13,19 +13,24 @@ import numpy as np
 INT32_MAX = 2**31 - 1
 
 
-def positive_int(name, value, *, maximum=None):
-    """``value`` as an int >= 1 (and <= maximum), else TypeError/ValueError."""
+def integer(name, value, *, minimum, maximum=None):
+    """``value`` as an int in [minimum, maximum], else TypeError/ValueError."""
     if isinstance(value, bool):
         raise TypeError(f"{name} must be an integer, got a bool")
     try:
         value = operator.index(value)
     except TypeError:
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
     if maximum is not None and value > maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {value}")
     return value
+
+
+def positive_int(name, value, *, maximum=None):
+    """``value`` as an int >= 1 (and <= maximum), else TypeError/ValueError."""
+    return integer(name, value, minimum=1, maximum=maximum)
 
 
 def finite_float(name, value):
@@ -35,6 +40,49 @@ def finite_float(name, value):
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def nonnegative_float(name, value):
+    """``value`` as a finite float >= 0, else TypeError/ValueError."""
+    value = finite_float(name, value)
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return value
+
+
+def real_array(name, value, *, ndim, copy=False):
+    """``value`` as a C-contiguous float64 array of ``ndim`` dimensions with finite values.
+
+    Array-likes of real numbers are converted (a copy only where needed, or
+    always with ``copy=True``); complex, object and string data are rejected.
+    """
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged nested sequences, for one
+        raise TypeError(f"{name} must be an array of real numbers ({exc})") from None
+    if array.dtype.kind not in "iuf":  # signed, unsigned, float: not bool, complex, object
+        raise TypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+    if array.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got {array.ndim} dimensions")
+    array = np.array(array, dtype=np.float64, order="C", copy=True if copy else None)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must contain only finite values")
+    return array
+
+
+def contiguous_float64(name, value, *, writeable=False):
+    """``value`` itself if it is a 1-D C-contiguous float64 ndarray, else TypeError/ValueError."""
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(value).__name__}")
+    if value.dtype != np.float64:
+        raise TypeError(f"{name} must have dtype float64, got {value.dtype}")
+    if value.ndim != 1:
+        raise ValueError(f"{name} must be 1-dimensional, got {value.ndim} dimensions")
+    if not value.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous")
+    if writeable and not value.flags.writeable:
+        raise ValueError(f"{name} must be writeable")
     return value
 
 

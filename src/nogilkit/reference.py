@@ -5,9 +5,15 @@ operations in the same order, no complex type, whose abs() would round
 differently), not for speed.
 """
 
+import math
+
 import numpy as np
 
+from . import _validation
+from ._ext.stream import SUM_BLOCK_SIZE
 from ._mandelbrot import DEFAULT_REGION, check_mandelbrot_args
+from ._nbody import check_nbody_direct_args, jovian_system
+from ._spectral_norm import check_spectral_norm_args
 
 
 def mandelbrot_row(y, width, height, max_iter, region):
@@ -37,3 +43,184 @@ def mandelbrot(width, height, max_iter=256, *, region=DEFAULT_REGION):
     width, height, max_iter, region = check_mandelbrot_args(width, height, max_iter, region)
     rows = [mandelbrot_row(y, width, height, max_iter, region) for y in range(height)]
     return np.array(rows, dtype=np.int32)
+
+
+# -- spectral norm -----------------------------------------------------------------
+
+
+def _a_denominator(i, j):
+    """1 / A[i, j] of the Benchmarks Game's matrix (an exact integer)."""
+    return (i + j) * (i + j + 1) // 2 + i + 1
+
+
+def _product(u, transpose):
+    """A @ u, or A.T @ u, each sum in index order."""
+    n = len(u)
+    out = []
+    for i in range(n):
+        s = 0.0
+        for j in range(n):
+            s += u[j] / (_a_denominator(j, i) if transpose else _a_denominator(i, j))
+        out.append(s)
+    return out
+
+
+def _dot(a, b):
+    # A running sum in index order: sum() compensates its rounding since 3.12.
+    s = 0.0
+    for x, y in zip(a, b):
+        s += x * y
+    return s
+
+
+def spectral_norm(n, iterations=10):
+    """Pure-Python nogilkit.spectral_norm: the same float, bit for bit."""
+    n, iterations = check_spectral_norm_args(n, iterations)
+    u = [1.0] * n
+    for _ in range(iterations):
+        v = _product(_product(u, False), True)
+        u = _product(_product(v, False), True)
+    return math.sqrt(_dot(u, v) / _dot(v, v))
+
+
+# -- n-body ------------------------------------------------------------------------
+
+
+def five_body_energy(positions, velocities, masses):
+    """Kinetic plus potential energy (G = 1) of bodies given as lists."""
+    e = 0.0
+    n = len(masses)
+    for i in range(n):
+        vx, vy, vz = velocities[i]
+        e += 0.5 * masses[i] * (vx * vx + vy * vy + vz * vz)
+        for j in range(i + 1, n):
+            dx = positions[i][0] - positions[j][0]
+            dy = positions[i][1] - positions[j][1]
+            dz = positions[i][2] - positions[j][2]
+            e -= (masses[i] * masses[j]) / math.sqrt(dx * dx + dy * dy + dz * dz)
+    return e
+
+
+def nbody(steps, *, dt=0.01):
+    """Pure-Python nogilkit.nbody: the same (energy_before, energy_after), bit for bit."""
+    steps = _validation.integer("steps", steps, minimum=0)
+    dt = _validation.finite_float("dt", dt)
+    r, v, m = jovian_system()
+    before = five_body_energy(r, v, m)
+    n = len(m)
+    for _ in range(steps):
+        for i in range(n):
+            ri, vi, mi = r[i], v[i], m[i]
+            for j in range(i + 1, n):
+                rj, vj, mj = r[j], v[j], m[j]
+                dx = ri[0] - rj[0]
+                dy = ri[1] - rj[1]
+                dz = ri[2] - rj[2]
+                d2 = dx * dx + dy * dy + dz * dz
+                mag = dt / (d2 * math.sqrt(d2))
+                vi[0] -= dx * mj * mag
+                vi[1] -= dy * mj * mag
+                vi[2] -= dz * mj * mag
+                vj[0] += dx * mi * mag
+                vj[1] += dy * mi * mag
+                vj[2] += dz * mi * mag
+        for ri, vi in zip(r, v):
+            ri[0] += dt * vi[0]
+            ri[1] += dt * vi[1]
+            ri[2] += dt * vi[2]
+    return before, five_body_energy(r, v, m)
+
+
+def _accelerations(r, m, eps2):
+    n = len(m)
+    a = []
+    for i in range(n):
+        xi, yi, zi = r[i]
+        ax = ay = az = 0.0
+        for j in range(n):
+            if j == i:
+                continue
+            dx = r[j][0] - xi
+            dy = r[j][1] - yi
+            dz = r[j][2] - zi
+            d2 = dx * dx + dy * dy + dz * dz + eps2
+            inv = m[j] / (d2 * math.sqrt(d2))
+            ax += dx * inv
+            ay += dy * inv
+            az += dz * inv
+        a.append([ax, ay, az])
+    return a
+
+
+def nbody_direct(positions, velocities, masses, steps, *, dt, softening):
+    """Pure-Python nogilkit.nbody_direct: the same arrays, bit for bit."""
+    positions, velocities, masses, steps, dt, softening = check_nbody_direct_args(
+        positions, velocities, masses, steps, dt, softening
+    )
+    r, v, m = positions.tolist(), velocities.tolist(), masses.tolist()
+    eps2 = softening * softening
+    half = 0.5 * dt
+    a = _accelerations(r, m, eps2) if steps else None
+    for _ in range(steps):
+        for vi, ai in zip(v, a):
+            for k in range(3):
+                vi[k] += half * ai[k]
+        for ri, vi in zip(r, v):
+            for k in range(3):
+                ri[k] += dt * vi[k]
+        a = _accelerations(r, m, eps2)
+        for vi, ai in zip(v, a):
+            for k in range(3):
+                vi[k] += half * ai[k]
+    return np.array(r, dtype=np.float64).reshape(-1, 3), np.array(v, dtype=np.float64).reshape(-1, 3)
+
+
+def nbody_direct_energy(positions, velocities, masses, softening):
+    """Kinetic plus softened potential energy (G = 1) of an nbody_direct system."""
+    r = np.asarray(positions, dtype=np.float64).tolist()
+    v = np.asarray(velocities, dtype=np.float64).tolist()
+    m = np.asarray(masses, dtype=np.float64).tolist()
+    eps2 = float(softening) ** 2
+    e = 0.0
+    for i in range(len(m)):
+        e += 0.5 * m[i] * sum(x * x for x in v[i])
+        for j in range(i + 1, len(m)):
+            d2 = sum((r[i][k] - r[j][k]) ** 2 for k in range(3)) + eps2
+            e -= m[i] * m[j] / math.sqrt(d2)
+    return e
+
+
+# -- stream ------------------------------------------------------------------------
+
+
+def triad(a, b, c, scalar):
+    """Pure-Python nogilkit.triad: ``a[i] = b[i] + scalar * c[i]`` in place; returns a."""
+    for i, (x, y) in enumerate(zip(b.tolist(), c.tolist())):
+        a[i] = x + scalar * y
+    return a
+
+
+def _pairwise(values):
+    if len(values) == 1:
+        return values[0]
+    half = len(values) // 2
+    return _pairwise(values[:half]) + _pairwise(values[half:])
+
+
+def total(a):
+    """Pure-Python nogilkit.total: the same float, bit for bit.
+
+    Blocks of SUM_BLOCK_SIZE values; in a block, value i goes to running sum
+    i % 8 and the 8 sums combine as ((s0+s1)+(s2+s3))+((s4+s5)+(s6+s7));
+    the block sums combine pairwise.
+    """
+    values = np.asarray(a, dtype=np.float64).tolist()
+    if not values:
+        return 0.0
+    block_sums = []
+    for start in range(0, len(values), SUM_BLOCK_SIZE):
+        s = [0.0] * 8
+        for i, x in enumerate(values[start:start + SUM_BLOCK_SIZE]):
+            s[i % 8] += x
+        block_sums.append(((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])))
+    return _pairwise(block_sums)

@@ -1,0 +1,86 @@
+"""Spectral norm (the Computer Language Benchmarks Game): products with A and A^T.
+
+A[i, j] = 1 / ((i+j)(i+j+1)/2 + i + 1), 0-based. Each product is split into
+bands of output rows that threads claim; the public entry point is
+nogilkit.spectral_norm.
+"""
+
+from libc.stdint cimport int64_t
+
+from _parallel cimport claim_chunk
+
+
+cdef inline double denominator(int64_t i, int64_t j) noexcept nogil:
+    """1 / A[i, j] as a double (exact integer arithmetic first)."""
+    return <double>((i + j) * (i + j + 1) // 2 + i + 1)
+
+
+cdef void product_rows(const double* u, double* out, Py_ssize_t n,
+                       Py_ssize_t start, Py_ssize_t stop, bint transpose) noexcept nogil:
+    """out[i] = sum_j M[i, j] * u[j] for i in [start, stop), M = A or A^T.
+
+    Each term is u[j] / (1 / M[i, j]): one rounding instead of two. The sum
+    runs over j in order, so a row's value never depends on which thread
+    computed it.
+    """
+    cdef Py_ssize_t i, j
+    cdef double s
+    for i in range(start, stop):
+        s = 0.0
+        if transpose:
+            for j in range(n):
+                s = s + u[j] / denominator(j, i)
+        else:
+            for j in range(n):
+                s = s + u[j] / denominator(i, j)
+        out[i] = s
+
+
+cdef class ProductJob:
+    """out = A @ u (or A.T @ u), in bands of rows claimed by any number of threads."""
+
+    cdef const double[::1] u
+    cdef double[::1] out
+    cdef bint transpose
+    cdef Py_ssize_t band_rows, n_bands
+    cdef int64_t next_band
+
+    def __cinit__(self, const double[::1] u not None, double[::1] out not None,
+                  bint transpose, Py_ssize_t band_rows):
+        if u.shape[0] != out.shape[0]:
+            raise ValueError(f"u and out must have the same length, got {u.shape[0]} and {out.shape[0]}")
+        if band_rows < 1:
+            raise ValueError(f"band_rows must be >= 1, got {band_rows}")
+        self.u = u
+        self.out = out
+        self.transpose = transpose
+        self.band_rows = band_rows
+        self.n_bands = (u.shape[0] + band_rows - 1) // band_rows
+        self.next_band = 0
+
+    def work(self):
+        """Compute bands until every band is claimed; returns how many this call did."""
+        cdef Py_ssize_t n = self.u.shape[0]
+        cdef Py_ssize_t band, start, done = 0
+        if n == 0:
+            return 0
+        cdef const double* u = &self.u[0]
+        cdef double* out = &self.out[0]
+        with nogil:
+            while claim_chunk(&self.next_band, self.n_bands, &band):
+                start = band * self.band_rows
+                product_rows(u, out, n, start, min(start + self.band_rows, n), self.transpose)
+                done += 1
+        return done
+
+
+def dot(const double[::1] a not None, const double[::1] b not None):
+    """sum(a[i] * b[i]) in index order, without the GIL (matches the reference)."""
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(f"a and b must have the same length, got {a.shape[0]} and {b.shape[0]}")
+    cdef Py_ssize_t i
+    cdef double s = 0.0
+    with nogil:
+        for i in range(a.shape[0]):
+            s = s + a[i] * b[i]
+    return s
