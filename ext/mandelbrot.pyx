@@ -6,6 +6,8 @@ the compiled part only.
 
 from libc.stdint cimport int32_t, int64_t
 
+from cython.parallel cimport prange
+
 from _parallel cimport claim_chunk
 
 # Pixels iterated side by side. One pixel's iterations form a dependency
@@ -21,7 +23,10 @@ cdef void mandelbrot_rows(
     Py_ssize_t row_start, Py_ssize_t row_stop,
     double xmin, double xmax, double ymin, double ymax, int32_t max_iter,
 ) noexcept nogil:
-    """Fill rows [row_start, row_stop) of the C-ordered (height, width) array out."""
+    """Rows [row_start, row_stop) of the (height, width) image into out.
+
+    ``out`` points at the first of those rows; rows are ``width`` apart.
+    """
     cdef double dx = xmax - xmin
     cdef double dy = ymax - ymin
     cdef double ci, zr2, zi2
@@ -37,7 +42,7 @@ cdef void mandelbrot_rows(
 
     for y in range(row_start, row_stop):
         ci = ymin + y * dy / height
-        row = out + y * width
+        row = out + (y - row_start) * width
         for block in range((width + LANES - 1) // LANES):
             x0 = block * LANES
             lanes = min(<Py_ssize_t>LANES, width - x0)
@@ -105,9 +110,47 @@ cdef class MandelbrotJob:
         with nogil:
             while claim_chunk(&self.next_band, self.n_bands, &band):
                 start = band * self.band_rows
-                mandelbrot_rows(out, width, height, start,
+                mandelbrot_rows(out + start * width, width, height, start,
                                 min(start + self.band_rows, height),
                                 self.xmin, self.xmax, self.ymin, self.ymax,
                                 self.max_iter)
                 done += 1
         return done
+
+
+def mandelbrot_band(int32_t[:, ::1] out not None, Py_ssize_t height, Py_ssize_t row_start,
+                    double xmin, double xmax, double ymin, double ymax, int32_t max_iter):
+    """Rows [row_start, row_start + len(out)) of a (height, out.shape[1]) image into out.
+
+    One chunk of work for the comparison engine's strategies; runs in the
+    calling thread with the GIL released.
+    """
+    cdef Py_ssize_t rows = out.shape[0]
+    cdef Py_ssize_t width = out.shape[1]
+    if row_start < 0 or row_start + rows > height:
+        raise ValueError(f"rows [{row_start}, {row_start + rows}) are not inside an image of height {height}")
+    if rows == 0 or width == 0:
+        return
+    with nogil:
+        mandelbrot_rows(&out[0, 0], width, height, row_start, row_start + rows,
+                        xmin, xmax, ymin, ymax, max_iter)
+
+
+def mandelbrot_openmp(int32_t[:, ::1] out not None, double xmin, double xmax,
+                      double ymin, double ymax, int32_t max_iter, int num_threads):
+    """The whole image with an OpenMP ``prange`` over rows (dynamic schedule).
+
+    The comparison engine's ``openmp`` strategy; without an OpenMP build the
+    loop runs on one thread.
+    """
+    cdef Py_ssize_t height = out.shape[0]
+    cdef Py_ssize_t width = out.shape[1]
+    cdef Py_ssize_t y
+    if num_threads < 1:
+        raise ValueError(f"num_threads must be >= 1, got {num_threads}")
+    if height == 0 or width == 0:
+        return
+    with nogil:
+        for y in prange(height, schedule="dynamic", num_threads=num_threads):
+            mandelbrot_rows(&out[y, 0], width, height, y, y + 1,
+                            xmin, xmax, ymin, ymax, max_iter)

@@ -81,7 +81,8 @@ def advance_bodies(double[:, ::1] positions not None, double[:, ::1] velocities 
 
 cdef void accelerations(const double* r, const double* m, double* a, Py_ssize_t n,
                         Py_ssize_t start, Py_ssize_t stop, double eps2) noexcept nogil:
-    """a[i] = sum_{j != i} m[j] (r[j] - r[i]) / (|r[j] - r[i]|^2 + eps2)^(3/2).
+    """a[i - start] = sum_{j != i} m[j] (r[j] - r[i]) / (|r[j] - r[i]|^2 + eps2)^(3/2)
+    for the bodies i in [start, stop); ``a`` points at body start's row.
 
     The sum over j runs in index order, so a body's acceleration never
     depends on which thread computed it.
@@ -106,9 +107,9 @@ cdef void accelerations(const double* r, const double* m, double* a, Py_ssize_t 
             ax = ax + dx * inv
             ay = ay + dy * inv
             az = az + dz * inv
-        a[3 * i] = ax
-        a[3 * i + 1] = ay
-        a[3 * i + 2] = az
+        a[3 * (i - start)] = ax
+        a[3 * (i - start) + 1] = ay
+        a[3 * (i - start) + 2] = az
 
 
 cdef class AccelerationJob:
@@ -151,6 +152,28 @@ cdef class AccelerationJob:
         with nogil:
             while claim_chunk(&self.next_chunk, self.n_chunks, &c):
                 start = c * self.chunk
-                accelerations(r, m, a, n, start, min(start + self.chunk, n), self.eps2)
+                accelerations(r, m, a + 3 * start, n, start, min(start + self.chunk, n),
+                              self.eps2)
                 done += 1
         return done
+
+
+def accelerations_band(const double[:, ::1] positions not None, const double[::1] masses not None,
+                       double[:, ::1] out not None, Py_ssize_t start, double softening):
+    """Accelerations of bodies [start, start + len(out)) into out, GIL released.
+
+    One chunk of work for the comparison engine's strategies.
+    """
+    cdef Py_ssize_t n = positions.shape[0]
+    cdef Py_ssize_t rows = out.shape[0]
+    if positions.shape[1] != 3 or out.shape[1] != 3:
+        raise ValueError("positions and out must have shape (n, 3)")
+    if masses.shape[0] != n:
+        raise ValueError(f"masses must have length {n}, got {masses.shape[0]}")
+    if start < 0 or start + rows > n:
+        raise ValueError(f"bodies [{start}, {start + rows}) are not among the {n} bodies")
+    if rows == 0:
+        return
+    with nogil:
+        accelerations(&positions[0, 0], &masses[0], &out[0, 0], n, start, start + rows,
+                      softening * softening)

@@ -17,7 +17,7 @@ cdef inline double denominator(int64_t i, int64_t j) noexcept nogil:
 
 cdef void product_rows(const double* u, double* out, Py_ssize_t n,
                        Py_ssize_t start, Py_ssize_t stop, bint transpose) noexcept nogil:
-    """out[i] = sum_j M[i, j] * u[j] for i in [start, stop), M = A or A^T.
+    """out[i - start] = sum_j M[i, j] * u[j] for i in [start, stop), M = A or A^T.
 
     Each term is u[j] / (1 / M[i, j]): one rounding instead of two. The sum
     runs over j in order, so a row's value never depends on which thread
@@ -33,7 +33,7 @@ cdef void product_rows(const double* u, double* out, Py_ssize_t n,
         else:
             for j in range(n):
                 s = s + u[j] / denominator(i, j)
-        out[i] = s
+        out[i - start] = s
 
 
 cdef class ProductJob:
@@ -69,7 +69,8 @@ cdef class ProductJob:
         with nogil:
             while claim_chunk(&self.next_band, self.n_bands, &band):
                 start = band * self.band_rows
-                product_rows(u, out, n, start, min(start + self.band_rows, n), self.transpose)
+                product_rows(u, out + start, n, start, min(start + self.band_rows, n),
+                             self.transpose)
                 done += 1
         return done
 
@@ -84,3 +85,19 @@ def dot(const double[::1] a not None, const double[::1] b not None):
         for i in range(a.shape[0]):
             s = s + a[i] * b[i]
     return s
+
+
+def product_band(const double[::1] u not None, double[::1] out not None,
+                 Py_ssize_t start, bint transpose):
+    """Rows [start, start + len(out)) of A @ u (or A.T @ u) into out, GIL released.
+
+    One chunk of work for the comparison engine's strategies.
+    """
+    cdef Py_ssize_t n = u.shape[0]
+    cdef Py_ssize_t rows = out.shape[0]
+    if start < 0 or start + rows > n:
+        raise ValueError(f"rows [{start}, {start + rows}) are not inside a product of length {n}")
+    if rows == 0:
+        return
+    with nogil:
+        product_rows(&u[0], &out[0], n, start, start + rows, transpose)

@@ -1,104 +1,230 @@
+"""The comparison engine: every combination runs and is checked; errors and teardown."""
+
 import json
+import multiprocessing
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
 
-from nogilkit import compare
+import nogilkit
+from nogilkit.comparison import compare, plan
+from nogilkit.harness import run_combination
+from nogilkit.report import karp_flatt
+from nogilkit.strategies import STRATEGIES, Options, get_strategy
+from nogilkit.workloads import IMPLEMENTATIONS, WORKLOADS, get_workload
+from nogilkit.workloads.mandelbrot import Mandelbrot
 
-TINY = compare.Config(width=48, height=30, max_iter=64, threads=(1, 2, 3), repeats=2, python_rows=5)
+
+def engine_threads():
+    """Threads the engine may leave behind (the kernels' shared pool is meant to stay)."""
+    return {t for t in threading.enumerate() if not t.name.startswith("nogilkit_")}
 
 
-def test_comparison_rows_are_verified_and_consistent():
-    report = compare.run_comparison(TINY)
-    kinds = [(r.implementation, r.threads) for r in report.rows]
-    assert kinds == [("python", 1), ("numpy", 1), ("cython", 1), ("cython", 2), ("cython", 3)]
-    python = report.rows[0]
-    assert python.rows_timed == 5
-    assert python.seconds == pytest.approx(python.timing.median * 30 / 5)
+@pytest.fixture
+def no_leaks():
+    before = engine_threads()
+    yield
+    assert multiprocessing.active_children() == []
+    assert engine_threads() <= before
+
+
+@pytest.mark.parametrize("workload", list(WORKLOADS))
+def test_every_combination_runs_and_passes_its_check(workload, no_leaks):
+    report = compare([workload], "all", "all", workers=[2], size="tiny", repeats=1)
+    assert len(report.rows) == len(plan([workload], IMPLEMENTATIONS, STRATEGIES, [2]))
+    assert not report.failed()
     for row in report.rows:
-        assert len(row.timing.times) == 2
-        assert row.speedups["vs python"] == pytest.approx(python.seconds / row.seconds)
-        if row.implementation == "cython":
-            assert row.speedups["efficiency"] == pytest.approx(
-                row.speedups["vs cython 1 thread"] / row.threads
-            )
-    text = compare.format_report(report)
-    assert "python (est.)" in text and "verified" in text
+        if row.status == "unavailable":
+            assert row.reason, row
+            continue
+        assert row.ok, row
+        assert len(row.times) >= 1 and row.median > 0
+        assert row.cpu_seconds >= 0 and row.peak_bytes > 0 and row.startup_seconds >= 0
+    ran = {(r.implementation, r.strategy) for r in report.rows if r.ok}
+    # The core of the comparison always runs.
+    for implementation in ("python", "numpy", "cython"):
+        for strategy in ("serial", "threads", "processes", "asyncio", "asyncio+threads",
+                         "asyncio+processes"):
+            assert (implementation, strategy) in ran
+    if nogilkit.openmp_enabled() and workload == "mandelbrot":
+        assert ("cython", "openmp") in ran
 
 
-def test_a_wrong_kernel_result_is_a_failure_not_a_row(monkeypatch):
-    real = compare.cython_mandelbrot
-
-    def wrong(*args, threads=None, **kwargs):
-        image = real(*args, threads=threads, **kwargs)
-        if threads == 2:
-            image[0, 0] += 1
-        return image
-
-    monkeypatch.setattr(compare, "cython_mandelbrot", wrong)
-    with pytest.raises(compare.VerificationError, match="cython threads=2 differs .* in 1 pixels"):
-        compare.run_comparison(TINY)
-
-
-def test_wrong_numpy_result_is_caught(monkeypatch):
-    monkeypatch.setattr(
-        compare.vectorized, "mandelbrot", lambda *a, **k: np.zeros((30, 48), dtype=np.int32)
-    )
-    with pytest.raises(compare.VerificationError, match="numpy differs"):
-        compare.run_comparison(TINY)
+@pytest.mark.parametrize("options", [
+    Options(pool="pool", chunksize=2),
+    Options(pool="pool-unordered", transfer="shm"),
+    Options(transfer="shm", chunks_per_worker=3),
+    Options(start_method="spawn", pool="pool"),
+])
+@pytest.mark.parametrize("workload", ["total", "nbody", "spectral_norm"])
+def test_process_pool_variants(workload, options, no_leaks):
+    report = compare([workload], ["cython", "numpy"], ["processes", "asyncio+processes"],
+                     workers=[2], size="tiny", repeats=1, options=options)
+    assert [r.status for r in report.rows] == ["ok"] * 4
 
 
-def test_default_thread_counts_cover_one_to_all_cpus(monkeypatch):
-    monkeypatch.setattr(compare, "available_cpus", lambda: 6)
-    assert compare.Config().thread_counts() == (1, 2, 4, 6)
-    monkeypatch.setattr(compare, "available_cpus", lambda: 1)
-    assert compare.Config().thread_counts() == (1,)
+def test_a_wrong_result_is_a_failed_check_not_a_time(no_leaks):
+    workload = get_workload("mandelbrot")
+    problem = workload.prepare("tiny")
+    problem.expected = problem.expected.copy()
+    problem.expected[3, 5] += 1
+    row = run_combination(workload, problem, "cython", get_strategy("threads"), 2, Options(),
+                          repeats=1)
+    assert row.status == "failed" and row.times == []
+    assert "1 of 1536 pixels differ" in row.reason
 
 
-def test_cli_compare_writes_json(tmp_path):
-    path = tmp_path / "report.json"
-    result = subprocess.run(
-        [sys.executable, "-m", "nogilkit", "compare", "--width", "40", "--height", "20",
-         "--max-iter", "32", "--repeats", "1", "--threads", "1,2",
-         "--implementations", "python,cython", "--json", str(path)],
-        capture_output=True, text=True, timeout=120, check=True,
-    )
-    assert "cython" in result.stdout
-    report = json.loads(path.read_text())
-    assert [(r["implementation"], r["threads"]) for r in report["rows"]] == [
-        ("python", 1), ("cython", 1), ("cython", 2)
-    ]
-    assert report["system"]["nogilkit"]
+@pytest.mark.parametrize("strategy", ["serial", "threads", "processes", "asyncio",
+                                      "asyncio+threads", "asyncio+processes"])
+def test_a_chunk_that_raises_surfaces_with_its_context(strategy, no_leaks):
+    workload = get_workload("mandelbrot")
+    problem = workload.prepare("tiny")
+    problem.params["width"] = "not a number"  # fails inside every chunk, in the worker
+    with pytest.raises(TypeError) as info:
+        run_combination(workload, problem, "cython", get_strategy(strategy), 2, Options(),
+                        repeats=1)
+    text = str(info.value) + "".join(getattr(info.value, "__notes__", []))
+    assert "workload 'mandelbrot'" in text and "chunk" in text and f"strategy {strategy!r}" in text
+
+
+class InterruptedMandelbrot(Mandelbrot):
+    """Mandelbrot whose second round is interrupted, as by Ctrl-C, while pools are busy."""
+
+    def execute(self, problem, n_chunks, run_round):
+        specs = self.split(problem, n_chunks)
+        run_round(specs, problem.arrays)
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("strategy", ["threads", "processes", "asyncio+threads",
+                                      "asyncio+processes"])
+def test_ctrl_c_shuts_every_pool_down(strategy, no_leaks):
+    workload = InterruptedMandelbrot()
+    problem = workload.prepare("tiny")
+    with pytest.raises(KeyboardInterrupt):
+        run_combination(workload, problem, "python", get_strategy(strategy), 2,
+                        Options(pool="pool") if strategy == "processes" else Options(), repeats=1)
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"workloads": ["mandelbrot", "nope"]}, r"unknown workload 'nope'; valid workloads: mandelbrot, "),
+        ({"implementations": "fortran"}, "valid implementations: python, numpy, cython, numba"),
+        ({"strategies": "gpu"}, "valid strategies: serial, threads, processes"),
+        ({"workers": [0]}, "workers must be integers >= 1"),
+        ({"workers": [2.5]}, "workers must be integers >= 1"),
+        ({"size": "huge"}, "size must be one of tiny, small, medium, large"),
+        ({"repeats": 0}, "repeats must be an integer >= 1"),
+    ],
+)
+def test_bad_arguments_fail_before_any_work(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        compare(**kwargs)
+
+
+def test_bad_options_raise():
+    with pytest.raises(ValueError, match="transfer must be one of pickle, shm"):
+        Options(transfer="mail")
+    with pytest.raises(ValueError, match="chunksize must be an integer >= 1"):
+        Options(chunksize=0)
+
+
+def test_report_figures_and_reading():
+    report = compare(["mandelbrot"], ["python", "cython"], ["serial", "threads", "asyncio"],
+                     workers=[1, 2], size="tiny", repeats=2)
+    python_serial = next(r for r in report.rows if r.implementation == "python"
+                         and r.strategy == "serial")
+    for row in report.rows:
+        f = report.figures(row)
+        assert f["vs_python"] == pytest.approx(python_serial.median / row.median)
+        if row.workers > 1:
+            assert f["efficiency"] == pytest.approx(f["vs_serial"] / row.workers)
+            assert f["karp_flatt"] == pytest.approx(karp_flatt(f["vs_serial"], row.workers))
+    assert "mandelbrot on 2 workers: cython on threads" in report.reading("mandelbrot")
+    assert "asyncio coroutines" in report.reading("mandelbrot")
+    text = str(report)
+    assert "== mandelbrot (tiny" in text and "vs python" in text
+    data = json.loads(report.to_json())
+    assert len(data["rows"]) == len(report.rows)
+    assert data["machine"]["nogilkit"] == nogilkit.__version__ and data["machine"]["cpu_model"]
+
+
+def test_karp_flatt():
+    assert karp_flatt(2.0, 2) == pytest.approx(0.0)  # perfect scaling: no serial part
+    assert karp_flatt(1.0, 2) == pytest.approx(1.0)  # no scaling: all serial
+    assert karp_flatt(1.5, 1) is None
+
+
+def test_python_api_is_lazy_and_returns_a_report():
+    code = ("import sys, nogilkit; assert 'nogilkit.comparison' not in sys.modules; "
+            "r = nogilkit.compare(['total'], ['numpy'], ['serial'], size='tiny', repeats=1); "
+            "print(r.rows[0].status)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert out.stdout.strip() == "ok"
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "nogilkit", "compare", *args], capture_output=True,
+                          text=True, timeout=300, cwd=cwd)
+
+
+def test_cli_end_to_end(tmp_path):
+    pytest.importorskip("matplotlib")
+    result = run_cli("--size", "tiny", "--repeat", "1", "--workloads", "mandelbrot,total",
+                     "--workers", "1,2", "--json", "report.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "== mandelbrot (tiny" in result.stdout and "== total (tiny" in result.stdout
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert {r["workload"] for r in report["rows"]} == {"mandelbrot", "total"}
+    assert all(r["status"] == "ok" for r in report["rows"])
+    png = tmp_path / "nogilkit-compare.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_list():
+    result = run_cli("--list")
+    assert result.returncode == 0
+    for name in list(WORKLOADS) + list(STRATEGIES):
+        assert name in result.stdout
 
 
 @pytest.mark.parametrize(
     "args,message",
     [
-        (["--threads", "0"], "expected a positive integer"),
-        (["--repeats", "x"], "expected a positive integer"),
-        (["--implementations", "fortran"], "expected a comma-separated list"),
+        (["--workloads", "nope"], "valid workloads"),
+        (["--workers", "0"], "expected a positive integer"),
+        (["--size", "huge"], "size must be one of"),
+        (["--json", "/nonexistent-folder/x.json"], "does not exist"),
+        (["--plot", "/proc/version"], "not writable"),
     ],
 )
-def test_cli_compare_rejects_bad_options(args, message):
-    result = subprocess.run(
-        [sys.executable, "-m", "nogilkit", "compare", *args],
-        capture_output=True, text=True, timeout=60,
-    )
-    assert result.returncode == 2 and message in result.stderr
-
-
-def test_plot_is_written(tmp_path):
-    pytest.importorskip("matplotlib")
-    report = compare.run_comparison(TINY)
-    path = tmp_path / "compare.png"
-    compare.plot_report(report, path)
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+def test_cli_rejects_bad_input_before_any_work(args, message):
+    result = run_cli(*args, "--no-plot" if "--plot" not in args else "--quiet")
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "==" not in result.stdout  # nothing ran
 
 
 def test_plot_without_matplotlib_names_the_extra(monkeypatch):
-    report = compare.run_comparison(TINY)
+    report = compare(["total"], ["numpy"], ["serial"], size="tiny", repeats=1)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(ImportError, match=r"nogilkit\[plot\]"):
-        compare.plot_report(report, "unused.png")
+        report.plot("unused.png")
+
+
+def test_chunks_split_the_work_exactly():
+    from nogilkit.workloads.base import even_ranges
+
+    for total in (1, 7, 100):
+        for n in (1, 3, 8, 200):
+            ranges = even_ranges(total, n)
+            assert ranges[0][0] == 0 and ranges[-1][1] == total
+            assert all(a < b for a, b in ranges)
+            assert all(r1[1] == r2[0] for r1, r2 in zip(ranges, ranges[1:]))
+    assert np.array_equal(np.concatenate([np.arange(a, b) for a, b in even_ranges(10, 4)]),
+                          np.arange(10))

@@ -27,6 +27,7 @@ __all__ = [
     "__version__",
     "available_cpus",
     "build_info",
+    "compare",
     "mandelbrot",
     "nbody",
     "nbody_direct",
@@ -35,3 +36,13 @@ __all__ = [
     "total",
     "triad",
 ]
+
+
+def __getattr__(name):
+    # nogilkit.compare loads the comparison engine (asyncio, multiprocessing,
+    # the strategies) only when first used, so `import nogilkit` stays light.
+    if name == "compare":
+        from .comparison import compare
+
+        return compare
+    raise AttributeError(f"module 'nogilkit' has no attribute {name!r}")

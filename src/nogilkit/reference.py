@@ -55,9 +55,14 @@ def _a_denominator(i, j):
 
 def _product(u, transpose):
     """A @ u, or A.T @ u, each sum in index order."""
+    return product_rows(u, 0, len(u), transpose)
+
+
+def product_rows(u, start, stop, transpose):
+    """Rows [start, stop) of A @ u (or A.T @ u) as a list."""
     n = len(u)
     out = []
-    for i in range(n):
+    for i in range(start, stop):
         s = 0.0
         for j in range(n):
             s += u[j] / (_a_denominator(j, i) if transpose else _a_denominator(i, j))
@@ -131,10 +136,11 @@ def nbody(steps, *, dt=0.01):
     return before, five_body_energy(r, v, m)
 
 
-def _accelerations(r, m, eps2):
+def accelerations(r, m, eps2, start=0, stop=None):
+    """Softened accelerations of bodies [start, stop) (all by default), as lists."""
     n = len(m)
     a = []
-    for i in range(n):
+    for i in range(start, n if stop is None else stop):
         xi, yi, zi = r[i]
         ax = ay = az = 0.0
         for j in range(n):
@@ -160,7 +166,7 @@ def nbody_direct(positions, velocities, masses, steps, *, dt, softening):
     r, v, m = positions.tolist(), velocities.tolist(), masses.tolist()
     eps2 = softening * softening
     half = 0.5 * dt
-    a = _accelerations(r, m, eps2) if steps else None
+    a = accelerations(r, m, eps2) if steps else None
     for _ in range(steps):
         for vi, ai in zip(v, a):
             for k in range(3):
@@ -168,7 +174,7 @@ def nbody_direct(positions, velocities, masses, steps, *, dt, softening):
         for ri, vi in zip(r, v):
             for k in range(3):
                 ri[k] += dt * vi[k]
-        a = _accelerations(r, m, eps2)
+        a = accelerations(r, m, eps2)
         for vi, ai in zip(v, a):
             for k in range(3):
                 vi[k] += half * ai[k]

@@ -8,21 +8,27 @@ from ._spectral_norm import check_spectral_norm_args
 
 
 def mandelbrot(width, height, max_iter=256, *, region=DEFAULT_REGION):
-    """NumPy nogilkit.mandelbrot: the same int32 (height, width) array.
+    """NumPy nogilkit.mandelbrot: the same int32 (height, width) array."""
+    width, height, max_iter, region = check_mandelbrot_args(width, height, max_iter, region)
+    return mandelbrot_band(width, height, max_iter, region, 0, height)
+
+
+def mandelbrot_band(width, height, max_iter, region, row_start, row_stop):
+    """Rows [row_start, row_stop) of the image (arguments already validated).
 
     Each iteration works on the points that have not escaped yet, compacted
     into dense arrays, so finished points cost nothing.
     """
-    width, height, max_iter, region = check_mandelbrot_args(width, height, max_iter, region)
     xmin, xmax, ymin, ymax = region
-    cr = np.tile(xmin + np.arange(width) * (xmax - xmin) / width, height)
-    ci = np.repeat(ymin + np.arange(height) * (ymax - ymin) / height, width)
-    counts = np.zeros(width * height, dtype=np.int32)
-    index = np.arange(width * height)
+    rows = row_stop - row_start
+    cr = np.tile(xmin + np.arange(width) * (xmax - xmin) / width, rows)
+    ci = np.repeat(ymin + np.arange(row_start, row_stop) * (ymax - ymin) / height, width)
+    counts = np.zeros(width * rows, dtype=np.int32)
+    index = np.arange(width * rows)
     zr = np.zeros_like(cr)
     zi = np.zeros_like(ci)
     # A far-out c overflows |z|**2 to inf, which escapes as it should.
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(max_iter):
             zr2 = zr * zr
             zi2 = zi * zi
@@ -36,7 +42,7 @@ def mandelbrot(width, height, max_iter=256, *, region=DEFAULT_REGION):
             counts[index] += 1
             zi = 2.0 * zr * zi + ci
             zr = zr2 - zi2 + cr
-    return counts.reshape(height, width)
+    return counts.reshape(rows, width)
 
 
 def spectral_norm(n, iterations=10):
@@ -56,17 +62,20 @@ def spectral_norm(n, iterations=10):
     return float(np.sqrt(u @ v / (v @ v)))
 
 
-def _accelerations(r, m, eps2, rows=256):
-    """Softened accelerations, broadcast over blocks of rows to bound memory."""
-    a = np.empty_like(r)
-    for start in range(0, len(r), rows):
-        d = r[None, :, :] - r[start:start + rows, None, :]  # d[i, j] = r_j - r_i
+def accelerations(r, m, eps2, start=0, stop=None, rows=256):
+    """Softened accelerations of bodies [start, stop), broadcast over blocks of
+    rows to bound memory."""
+    stop = len(r) if stop is None else stop
+    a = np.empty((stop - start, 3))
+    for first in range(start, stop, rows):
+        last = min(first + rows, stop)
+        d = r[None, :, :] - r[first:last, None, :]  # d[i, j] = r_j - r_i
         d2 = np.einsum("ijk,ijk->ij", d, d) + eps2
         with np.errstate(divide="ignore", invalid="ignore"):
             inv = m[None, :] / (d2 * np.sqrt(d2))
         # The j == i term is 0 * inv; drop it, as with softening 0 it is nan.
-        inv[np.arange(len(inv)), np.arange(start, start + len(inv))] = 0.0
-        a[start:start + rows] = np.einsum("ij,ijk->ik", inv, d)
+        inv[np.arange(last - first), np.arange(first, last)] = 0.0
+        a[first - start:last - start] = np.einsum("ij,ijk->ik", inv, d)
     return a
 
 
@@ -77,11 +86,11 @@ def nbody_direct(positions, velocities, masses, steps, *, dt, softening):
     )
     eps2 = softening * softening
     half = 0.5 * dt
-    a = _accelerations(r, m, eps2) if steps else None
+    a = accelerations(r, m, eps2) if steps else None
     for _ in range(steps):
         v += half * a
         r += dt * v
-        a = _accelerations(r, m, eps2)
+        a = accelerations(r, m, eps2)
         v += half * a
     return r, v
 

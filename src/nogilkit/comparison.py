@@ -1,0 +1,171 @@
+"""``nogilkit compare`` and ``nogilkit.compare()``: workloads x implementations x
+strategies x workers, every run verified, timed and reported.
+
+The default answers, for Mandelbrot at size ``small``, which way of using the
+cores works here: pure Python, NumPy and the nogil Cython kernel under
+serial, threads, processes and asyncio on 1, 2 and all cores.
+"""
+
+import os
+
+from ._parallel import available_cpus
+from .harness import run_combination
+from .report import Report, cpu_model
+from .strategies import STRATEGIES, Options, get_strategy
+from .workloads import IMPLEMENTATIONS, WORKLOADS, get_workload
+
+DEFAULT_WORKLOADS = ("mandelbrot",)
+DEFAULT_IMPLEMENTATIONS = ("python", "numpy", "cython")
+DEFAULT_STRATEGIES = ("serial", "threads", "processes", "asyncio")
+DEFAULT_PLOT = "nogilkit-compare.png"
+
+
+def default_workers():
+    return sorted({1, 2, available_cpus()})
+
+
+def _names(kind, values, valid, plural=None):
+    if isinstance(values, str):
+        values = [v.strip() for v in values.split(",") if v.strip()]
+    values = list(values)
+    if values == ["all"]:
+        return list(valid)
+    unknown = [v for v in values if v not in valid]
+    if unknown or not values:
+        raise ValueError(f"unknown {kind} {', '.join(map(repr, unknown)) or '(none given)'}; "
+                         f"valid {plural or kind + 's'}: {', '.join(valid)} (or 'all')")
+    return list(dict.fromkeys(values))
+
+
+def _workers(values):
+    if values is None:
+        return default_workers()
+    values = list(values)
+    for w in values:
+        if isinstance(w, bool) or not isinstance(w, int) or w < 1:
+            raise ValueError(f"workers must be integers >= 1, got {w!r}")
+    if not values:
+        raise ValueError("workers must name at least one worker count")
+    return sorted(set(values))
+
+
+def validate(workloads, implementations, strategies, workers, *, size, repeats, options=None):
+    """The normalised (workloads, implementations, strategies, workers); ValueError
+    naming what is wrong before any work starts."""
+    workloads = _names("workload", workloads, list(WORKLOADS))
+    implementations = _names("implementation", implementations, list(IMPLEMENTATIONS))
+    strategies = _names("strategy", strategies, list(STRATEGIES), "strategies")
+    workers = _workers(workers)
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats must be an integer >= 1, got {repeats!r}")
+    for name in workloads:
+        if size not in get_workload(name).sizes:
+            raise ValueError(f"size must be one of {', '.join(get_workload(name).sizes)} "
+                             f"for workload {name}, got {size!r}")
+    return workloads, implementations, strategies, workers
+
+
+def plan(workloads, implementations, strategies, workers):
+    """The combinations to run, in report order: serial once, on 1 worker."""
+    return [(w, i, s, n)
+            for w in workloads for i in implementations for s in strategies
+            for n in ([1] if s == "serial" else workers)]
+
+
+def compare(workloads=DEFAULT_WORKLOADS, implementations=DEFAULT_IMPLEMENTATIONS,
+            strategies=DEFAULT_STRATEGIES, workers=None, *, size="small", repeats=5,
+            options=None, max_seconds=5.0, progress=None):
+    """Run the comparison and return a Report (print it, ``.to_json()``, ``.plot(path)``).
+
+    Parameters
+    ----------
+    workloads, implementations, strategies : sequence of str or "all"
+        Names from ``nogilkit compare --list``; unknown names raise ValueError
+        listing the valid ones. Combinations that cannot run here (numba not
+        installed, no OpenMP build, openmp with python...) become rows that
+        say why.
+    workers : sequence of int, optional
+        Worker counts (default 1, 2 and every available CPU). ``serial``
+        always runs on one.
+    size : str
+        ``tiny``, ``small``, ``medium`` or ``large`` (see each workload).
+    repeats : int
+        Timed runs per combination after one untimed warm-up (fewer, but at
+        least 3, for runs slower than ``max_seconds / repeats``).
+    options : Options, optional
+        Start method, pool API, chunksize, transfer of arrays, chunks per worker.
+    progress : callable, optional
+        Called as ``progress(done, total, label)`` before each combination.
+    """
+    workloads, implementations, strategies, workers = validate(
+        workloads, implementations, strategies, workers, size=size, repeats=repeats)
+    options = options or Options()
+    todo = plan(workloads, implementations, strategies, workers)
+    report = Report(rows=[], config={
+        "workloads": workloads, "implementations": implementations, "strategies": strategies,
+        "workers": workers, "size": size, "repeats": repeats, "max_seconds": max_seconds,
+        "options": vars(options), "descriptions": {},
+    }, machine=machine_info())
+    problems = {}
+    for done, (w, i, s, n) in enumerate(todo):
+        if progress:
+            progress(done, len(todo), f"{w} {i}+{s} x{n}")
+        if w not in problems:
+            problems[w] = get_workload(w).prepare_checked(size)
+            report.config["descriptions"][w] = problems[w].description
+        report.rows.append(run_combination(get_workload(w), problems[w], i, get_strategy(s), n,
+                                           options, repeats=repeats, max_seconds=max_seconds))
+    if progress:
+        progress(len(todo), len(todo), "done")
+    return report
+
+
+def machine_info():
+    from .info import system_info
+
+    return dict(system_info(), cpu_model=cpu_model())
+
+
+def availability():
+    """Lines saying what exists and what can run on this machine (``--list``)."""
+    from .info import build_info
+    from .strategies import default_start_method
+    from .workloads.base import numba_missing
+
+    lines = ["workloads (sizes; implementations):"]
+    for w in WORKLOADS.values():
+        lines.append(f"  {w.name:<16}{w.summary}")
+        lines.append(f"  {'':<16}sizes {', '.join(w.sizes)}; implementations "
+                     + ", ".join(i if not w.unavailable(i) else f"{i} (unavailable: {w.unavailable(i)})"
+                                 for i in w.implementations))
+    build = build_info()
+    notes = {
+        "openmp": "available" if build["openmp"] else f"unavailable: {build['openmp_reason']}",
+        "numba-parallel": f"unavailable: {numba_missing()}" if numba_missing() else "available",
+        "processes": f"start method default {default_start_method()}",
+    }
+    lines.append("strategies:")
+    for s in STRATEGIES.values():
+        note = notes.get(s.name, "available")
+        lines.append(f"  {s.name:<19}{s.summary} [{note}]")
+    lines.append(f"implementations: {', '.join(IMPLEMENTATIONS)}")
+    lines.append(f"available CPUs: {available_cpus()}; default workers: "
+                 f"{', '.join(map(str, default_workers()))}")
+    return lines
+
+
+def check_writable(name, path):
+    """Raise ValueError now if ``path`` cannot be written, before any work starts."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise ValueError(f"{name}: the folder {directory} does not exist")
+    if os.path.isdir(path):
+        raise ValueError(f"{name}: {path} is a folder")
+    existed = os.path.exists(path)
+    try:
+        with open(path, "a"):
+            pass
+    except OSError as exc:
+        raise ValueError(f"{name}: {path} is not writable ({exc.strerror})") from None
+    if not existed:
+        os.remove(path)

@@ -1,0 +1,204 @@
+"""The comparison's report: rows, derived figures, a table, a reading in words,
+JSON and a plot.
+
+Speedups are ratios of medians from the same run: against the pure-Python
+serial row ("vs python") and against the same implementation's serial row
+("vs serial"). Parallel efficiency is the latter divided by the workers;
+the Karp-Flatt metric e = (1/S - 1/p) / (1 - 1/p) estimates, from a speedup S
+on p workers, the fraction of the work that did not run in parallel.
+"""
+
+import json
+import platform
+from dataclasses import dataclass, field
+
+
+def karp_flatt(speedup, workers):
+    """Serial fraction estimated from a measured speedup on ``workers`` (> 1) workers."""
+    if workers <= 1 or not speedup:
+        return None
+    return (1 / speedup - 1 / workers) / (1 - 1 / workers)
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+@dataclass
+class Report:
+    rows: list
+    config: dict = field(default_factory=dict)
+    machine: dict = field(default_factory=dict)
+
+    # -- derived figures -------------------------------------------------------------
+
+    def _serial(self, workload, implementation):
+        for r in self.rows:
+            if (r.ok and r.workload == workload and r.implementation == implementation
+                    and r.strategy == "serial"):
+                return r.median
+        return None
+
+    def figures(self, row):
+        """Speedups, efficiency and Karp-Flatt for one row (None where undefined)."""
+        if not row.ok:
+            return {}
+        python = self._serial(row.workload, "python")
+        own = self._serial(row.workload, row.implementation)
+        vs_serial = own / row.median if own else None
+        return {
+            "vs_python": python / row.median if python else None,
+            "vs_serial": vs_serial,
+            "efficiency": vs_serial / row.workers if vs_serial else None,
+            "karp_flatt": karp_flatt(vs_serial, row.workers),
+        }
+
+    def workloads(self):
+        return list(dict.fromkeys(r.workload for r in self.rows))
+
+    # -- words -----------------------------------------------------------------------
+
+    def reading(self, workload):
+        """One line in plain words: what scaled on this machine, by how much, and why not."""
+        rows = [r for r in self.rows if r.workload == workload and r.ok]
+        if not rows:
+            return f"{workload}: nothing ran."
+        most = max(r.workers for r in rows)
+
+        def best(implementation, strategy):
+            found = [r for r in rows if r.implementation == implementation
+                     and r.strategy == strategy and r.workers == most]
+            return found[0] if found else None
+
+        parts = []
+        for implementation in ("cython", "numba", "numpy", "python"):
+            row = best(implementation, "threads")
+            if row and most > 1:
+                s = self.figures(row)["vs_serial"]
+                why = ""
+                if implementation == "python" and s < 1.3:
+                    why = ": the GIL serialises pure-Python threads"
+                elif implementation in ("cython", "numba") and s >= 1.3:
+                    why = " (the kernel releases the GIL)"
+                parts.append(f"{implementation} on threads {s:.2f}x{why}")
+        for implementation in ("python", "cython"):
+            row = best(implementation, "processes")
+            if row and most > 1:
+                s = self.figures(row)["vs_serial"]
+                parts.append(f"{implementation} on processes {s:.2f}x, "
+                             f"after {row.startup_seconds:.2f} s of start-up")
+        row = best("python", "asyncio") or best("cython", "asyncio")
+        if row:
+            s = self.figures(row)["vs_serial"]
+            parts.append(f"{row.implementation} as asyncio coroutines {s:.2f}x "
+                         "(one thread: coroutines take turns)")
+        for strategy in ("openmp", "numba-parallel"):
+            row = best("cython" if strategy == "openmp" else "numba", strategy)
+            if row and most > 1:
+                parts.append(f"{strategy} {self.figures(row)['vs_serial']:.2f}x")
+        where = f"on {most} workers" if most > 1 else "on 1 worker"
+        return f"{workload} {where}: " + "; ".join(parts) + "." if parts else f"{workload}: see the table."
+
+    # -- output ----------------------------------------------------------------------
+
+    def table(self, workload):
+        header = (f"{'implementation':<15}{'strategy':<19}{'workers':>7}{'median s':>10}"
+                  f"{'min s':>9}{'max s':>9}{'vs python':>10}{'vs serial':>10}{'effic.':>7}"
+                  f"{'K-F':>7}{'start s':>8}{'cpu s':>8}{'peak MiB':>9}")
+        lines = [header]
+
+        def num(value, spec):
+            width = spec.split(".")[0].lstrip(">")
+            return format(value, spec) if value is not None else format("-", f">{width}")
+
+        skipped = {}  # reason -> combinations, in order
+        for r in self.rows:
+            if r.workload != workload:
+                continue
+            if not r.ok:
+                status = "FAILED CHECK: " if r.status == "failed" else ""
+                combos = skipped.setdefault(status + r.reason, [])
+                combo = f"{r.implementation}+{r.strategy}" + (f" x{r.workers}" if r.status == "failed" else "")
+                if combo not in combos:
+                    combos.append(combo)
+                continue
+            f = self.figures(r)
+            lines.append(
+                f"{r.implementation:<15}{r.strategy:<19}{r.workers:>7}{r.median:>10.4f}"
+                f"{r.min:>9.4f}{r.max:>9.4f}{num(f['vs_python'], '>9.1f')}x"
+                f"{num(f['vs_serial'], '>9.2f')}x{num(f['efficiency'], '>7.2f')}"
+                f"{num(f['karp_flatt'], '>7.2f')}{num(r.startup_seconds, '>8.3f')}"
+                f"{num(r.cpu_seconds, '>8.3f')}{num(r.peak_bytes and r.peak_bytes / 2**20, '>9.0f')}"
+            )
+        if skipped:
+            lines.append("not measured:")
+            lines.extend(f"  {', '.join(combos)}: {reason}" for reason, combos in skipped.items())
+        return "\n".join(lines)
+
+    def __str__(self):
+        blocks = []
+        for workload in self.workloads():
+            size = next(r.size for r in self.rows if r.workload == workload)
+            description = self.config.get("descriptions", {}).get(workload, "")
+            blocks.append(f"== {workload} ({size}: {description}) ==\n{self.table(workload)}\n"
+                          f"{self.reading(workload)}")
+        return "\n\n".join(blocks)
+
+    def failed(self):
+        return [r for r in self.rows if r.status == "failed"]
+
+    def to_dict(self):
+        return {
+            "config": self.config,
+            "machine": self.machine,
+            "rows": [dict(r.to_dict(), **self.figures(r)) for r in self.rows],
+            "readings": {w: self.reading(w) for w in self.workloads()},
+        }
+
+    def to_json(self, path=None):
+        text = json.dumps(self.to_dict(), indent=2)
+        if path is not None:
+            with open(path, "w") as f:
+                f.write(text)
+        return text
+
+    def plot(self, path):
+        """Speedup against workers, one line per implementation+strategy, the ideal
+        line, one panel per workload (needs the plot extra)."""
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            raise ImportError("plotting needs matplotlib: pip install 'nogilkit[plot]'") from None
+        workloads = self.workloads()
+        fig, axes = plt.subplots(1, len(workloads), figsize=(5.5 * len(workloads), 4.4),
+                                 squeeze=False)
+        for ax, workload in zip(axes[0], workloads):
+            rows = [r for r in self.rows if r.workload == workload and r.ok]
+            most = max((r.workers for r in rows), default=1)
+            ax.plot([1, most], [1, most], color="0.6", linestyle="--", label="ideal")
+            series = {}
+            for r in rows:
+                series.setdefault((r.implementation, r.strategy), []).append(
+                    (r.workers, self.figures(r)["vs_serial"]))
+            for (implementation, strategy), points in series.items():
+                points.sort()
+                ax.plot(*zip(*points), marker="o", label=f"{implementation}+{strategy}")
+            ax.set_title(workload)
+            ax.set_xlabel("workers")
+            ax.set_ylabel("speedup vs the same implementation, serial")
+            ax.set_xticks(sorted({r.workers for r in rows}))
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(path, dpi=120)
+        plt.close(fig)

@@ -1,0 +1,61 @@
+"""The comparison engine's strategies: how chunks are run concurrently."""
+
+import dataclasses
+import multiprocessing
+
+from .compiled import NumbaParallel, OpenMP
+from .coroutines import Asyncio, AsyncioProcesses, AsyncioThreads
+from .processes import POOL_APIS, TRANSFERS, Processes
+from .serial import Serial
+from .threads import Threads
+
+STRATEGIES = {
+    s.name: s
+    for s in (Serial(), Threads(), Processes(), Asyncio(), AsyncioThreads(), AsyncioProcesses(),
+              OpenMP(), NumbaParallel())
+}
+
+
+def default_start_method():
+    # forkserver (Python 3.14's default on Linux) avoids forking a process
+    # that already runs threads; spawn where it does not exist.
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """How strategies split and ship the work."""
+
+    chunks_per_worker: int = 8
+    start_method: str = dataclasses.field(default_factory=default_start_method)
+    pool: str = "executor"
+    chunksize: int = 1
+    transfer: str = "pickle"
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+    def __post_init__(self):
+        if self.pool not in POOL_APIS:
+            raise ValueError(f"pool must be one of {', '.join(POOL_APIS)}, got {self.pool!r}")
+        if self.transfer not in TRANSFERS:
+            raise ValueError(f"transfer must be one of {', '.join(TRANSFERS)}, got {self.transfer!r}")
+        methods = ("fork", "spawn", "forkserver")
+        if self.start_method not in methods:
+            raise ValueError(f"start_method must be one of {', '.join(methods)}, got {self.start_method!r}")
+        for name in ("chunks_per_worker", "chunksize"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+
+
+def get_strategy(name):
+    try:
+        return STRATEGIES[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown strategy {name!r}; valid strategies: {', '.join(STRATEGIES)}"
+        ) from None
+
+
+__all__ = ["STRATEGIES", "Options", "default_start_method", "get_strategy"]

@@ -1,0 +1,137 @@
+"""What every strategy provides, and the function that runs one chunk anywhere.
+
+A strategy knows how to run chunks concurrently and nothing about any
+workload: it receives tasks (a workload's name, an implementation, small
+parameters, input arrays and a chunk spec) and returns the partial results
+in order. A session holds the strategy's pools for one combination; it is
+started before timing (its start-up is measured separately) and always
+closed, also on errors and Ctrl-C.
+"""
+
+import multiprocessing
+import os
+import time
+from dataclasses import dataclass
+
+from .._memory import peak_rss
+
+
+@dataclass(frozen=True)
+class Task:
+    """One chunk to compute: everything a worker needs, picklable."""
+
+    workload: str
+    implementation: str
+    params: dict
+    arrays: dict  # name -> ndarray, or a SharedArray handle under processes
+    spec: object
+    index: int
+
+
+@dataclass(frozen=True)
+class ChunkOutcome:
+    partial: object
+    cpu_seconds: float  # thread CPU time of the chunk
+    peak_rss: int  # peak RSS of the worker process that ran it (0 in-process)
+    pid: int
+
+
+def _add_note(exc, note):
+    if hasattr(exc, "add_note"):  # Python >= 3.11
+        exc.add_note(note)
+    else:
+        exc.args = (*exc.args, note) if exc.args else (note,)
+
+
+def run_task(task):
+    """Compute one chunk (in this thread, this process or a worker process)."""
+    from ..workloads import get_workload
+    from .transfer import resolve_arrays
+
+    workload = get_workload(task.workload)
+    arrays = resolve_arrays(task.arrays)
+    start = time.thread_time()
+    try:
+        partial = workload.run_chunk(task.params, arrays, task.spec, task.implementation)
+    except Exception as exc:
+        _add_note(exc, f"in chunk {task.index} ({task.spec!r}) of workload {task.workload!r}, "
+                       f"implementation {task.implementation!r}")
+        raise
+    cpu = time.thread_time() - start
+    # A worker process's peak RSS over its life (the session); in this
+    # process the harness measures memory itself.
+    peak = peak_rss() if multiprocessing.parent_process() is not None else 0
+    return ChunkOutcome(partial, cpu, peak, os.getpid())
+
+
+class Session:
+    """A started strategy for one combination."""
+
+    startup_seconds = 0.0
+    #: True where chunks run in other processes, whose CPU time and memory
+    #: the harness must add to this process's.
+    remote = False
+
+    def run(self, workload, problem, implementation):
+        """(result, [ChunkOutcome]) of one whole computation."""
+        raise NotImplementedError
+
+    def close(self, *, abort=False):
+        """Release every thread and process; ``abort`` after an error or Ctrl-C."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.close(abort=exc_type is not None)
+
+
+class ChunkedSession(Session):
+    """A session that runs a workload's chunks through ``map_tasks``."""
+
+    def __init__(self, workers, chunks_per_worker):
+        self.workers = workers
+        self.n_chunks = workers * chunks_per_worker
+
+    def map_tasks(self, tasks):
+        """ChunkOutcomes of the tasks, in task order."""
+        raise NotImplementedError
+
+    def transfer(self, arrays):
+        """How input arrays travel to the chunks (as they are, in-process)."""
+        return arrays
+
+    def end_round(self):
+        """Called after each round (processes free per-round shared memory)."""
+
+    def run(self, workload, problem, implementation):
+        outcomes = []
+
+        def run_round(specs, arrays):
+            shipped = self.transfer(arrays)
+            tasks = [Task(workload.name, implementation, problem.params, shipped, spec, i)
+                     for i, spec in enumerate(specs)]
+            try:
+                results = self.map_tasks(tasks)
+            finally:
+                self.end_round()
+            outcomes.extend(results)
+            return [r.partial for r in results]
+
+        return workload.execute(problem, self.n_chunks, run_round), outcomes
+
+
+class Strategy:
+    """Base class: a name, what it needs, and how to start a session."""
+
+    name = ""
+    summary = ""
+
+    def unavailable(self, workload, implementation, options):
+        """Why this strategy cannot run this workload/implementation here, or None."""
+        return None
+
+    def start(self, workers, options):
+        """A started Session (pools created, workers running)."""
+        raise NotImplementedError
+

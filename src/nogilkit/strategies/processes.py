@@ -1,0 +1,126 @@
+"""Strategy ``processes``: chunks in worker processes.
+
+Options (``Options``): the pool (``executor``: ProcessPoolExecutor.map;
+``pool``: multiprocessing.Pool.map; ``pool-unordered``:
+multiprocessing.Pool.imap_unordered), ``chunksize`` (tasks sent to a worker
+at a time), the start method (``fork``, ``spawn``, ``forkserver``) and how
+input arrays travel (``pickle`` with every task, or ``shm``: copied once into
+shared memory). Every worker is started, and has imported nogilkit, before
+timing: that start-up is reported separately.
+"""
+
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+from .base import ChunkedSession, Strategy, run_task
+from .transfer import SharedArrays
+
+POOL_APIS = ("executor", "pool", "pool-unordered")
+TRANSFERS = ("pickle", "shm")
+
+
+def _worker_ready(delay):
+    """Imports what chunks need and reports this worker's pid (start-up probe)."""
+    from .. import workloads  # noqa: F401  (import cost belongs to start-up)
+
+    time.sleep(delay)
+    return os.getpid()
+
+
+def _run_indexed(task):
+    return task.index, run_task(task)
+
+
+def start_method_unavailable(method):
+    if method not in multiprocessing.get_all_start_methods():
+        return (f"start method {method!r} is not available here "
+                f"(available: {', '.join(multiprocessing.get_all_start_methods())})")
+    return None
+
+
+class ProcessSession(ChunkedSession):
+    remote = True
+
+    def __init__(self, workers, options):
+        super().__init__(workers, options.chunks_per_worker)
+        self.api = options.pool
+        self.chunksize = options.chunksize
+        self.shared = SharedArrays() if options.transfer == "shm" else None
+        self.static_arrays = ()
+        context = multiprocessing.get_context(options.start_method)
+        start = time.perf_counter()
+        if self.api == "executor":
+            self.pool = ProcessPoolExecutor(workers, mp_context=context)
+        else:
+            self.pool = context.Pool(workers)
+        # Workers may start on demand: ask until every one has answered.
+        pids = set()
+        for _ in range(20):
+            pids.update(self._probe())
+            if len(pids) >= workers:
+                break
+        self.startup_seconds = time.perf_counter() - start
+
+    def _probe(self):
+        """The pids of workers that answered ``workers`` simultaneous probes."""
+        delays = [0.05] * self.workers
+        if self.api == "executor":
+            return [f.result() for f in [self.pool.submit(_worker_ready, d) for d in delays]]
+        return self.pool.map(_worker_ready, delays, chunksize=1)
+
+    def share_inputs(self, arrays):
+        """Put the problem's input arrays in shared memory once, before timing."""
+        if self.shared is not None:
+            start = time.perf_counter()
+            self.shared.share(arrays)
+            self.static_arrays = tuple(arrays.values())
+            self.startup_seconds += time.perf_counter() - start
+
+    def transfer(self, arrays):
+        return self.shared.share(arrays) if self.shared is not None else arrays
+
+    def end_round(self):
+        if self.shared is not None:
+            # Arrays made for one round (an updated vector, new positions).
+            self.shared.release(keep=self.static_arrays)
+
+    def map_tasks(self, tasks):
+        if self.api == "executor":
+            return list(self.pool.map(run_task, tasks, chunksize=self.chunksize))
+        if self.api == "pool":
+            return self.pool.map(run_task, tasks, chunksize=self.chunksize)
+        results = [None] * len(tasks)
+        for index, outcome in self.pool.imap_unordered(_run_indexed, tasks, chunksize=self.chunksize):
+            results[index] = outcome
+        return results
+
+    def close(self, *, abort=False):
+        try:
+            if self.api == "executor":
+                if abort:
+                    # Running chunks cannot be cancelled: end their processes.
+                    for process in list(getattr(self.pool, "_processes", {}).values()):
+                        process.terminate()
+                self.pool.shutdown(wait=True, cancel_futures=True)
+            else:
+                if abort:
+                    self.pool.terminate()
+                else:
+                    self.pool.close()
+                self.pool.join()
+        finally:
+            if self.shared is not None:
+                self.shared.release()
+
+
+class Processes(Strategy):
+    name = "processes"
+    summary = "worker processes: no shared GIL, but start-up, pickling and IPC costs"
+
+    def unavailable(self, workload, implementation, options):
+        return start_method_unavailable(options.start_method)
+
+    def start(self, workers, options):
+        return ProcessSession(workers, options)

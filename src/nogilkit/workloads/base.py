@@ -1,0 +1,102 @@
+"""What every workload provides to the comparison engine.
+
+A workload knows its problem and nothing of how chunks are run: it prepares
+a problem of a named size, splits it into chunks, computes one chunk with a
+named implementation, combines the partial results and checks the answer.
+Workloads whose work comes in rounds (products, time steps, iterations)
+override ``execute`` and hand each round's chunks to the strategy in turn.
+"""
+
+import importlib.util
+from dataclasses import dataclass, field
+
+IMPLEMENTATIONS = ("python", "numpy", "cython", "numba")
+
+
+class Unavailable(Exception):
+    """A combination that cannot run here; the message says why."""
+
+
+class CheckFailed(AssertionError):
+    """A run computed a wrong answer: it is reported as a failure, never as a time."""
+
+
+@dataclass
+class Problem:
+    """One prepared problem: small parameters, large input arrays, the expected answer."""
+
+    workload: str
+    size: str
+    params: dict
+    arrays: dict = field(default_factory=dict)
+    expected: object = None
+    description: str = ""
+
+
+def numba_missing():
+    """Why numba cannot be used here, or None."""
+    if importlib.util.find_spec("numba") is None:
+        return "numba is not installed (pip install 'nogilkit[numba]')"
+    return None
+
+
+class Workload:
+    """Base class: subclasses define sizes and the five steps."""
+
+    name = ""
+    summary = ""
+    sizes = {}  # size name -> parameters; "tiny" is for tests, "small" the default
+    implementations = ("python", "numpy", "cython")
+
+    def prepare(self, size):
+        raise NotImplementedError
+
+    def split(self, problem, n_chunks):
+        """Chunk specifications: small, picklable descriptions of the work."""
+        raise NotImplementedError
+
+    def run_chunk(self, params, arrays, spec, implementation):
+        """One chunk's partial result. Must use only its arguments: it may run in another process."""
+        raise NotImplementedError
+
+    def combine(self, problem, specs, partials):
+        raise NotImplementedError
+
+    def check(self, problem, result):
+        """Raise CheckFailed if ``result`` is not the expected answer."""
+        raise NotImplementedError
+
+    def execute(self, problem, n_chunks, run_round):
+        """The whole computation; ``run_round(specs, arrays)`` runs chunks and returns partials in order."""
+        specs = self.split(problem, n_chunks)
+        return self.combine(problem, specs, run_round(specs, problem.arrays))
+
+    def unavailable(self, implementation):
+        """Why this workload cannot run ``implementation`` here, or None."""
+        if implementation not in self.implementations:
+            return f"{self.name} has no {implementation} implementation"
+        if implementation == "numba":
+            return numba_missing()
+        return None
+
+    def openmp(self, problem, workers):
+        """The whole computation with the kernel's OpenMP prange path."""
+        raise Unavailable(f"{self.name} has no OpenMP path")
+
+    def numba_parallel(self, problem, workers):
+        """The whole computation with numba's parallel=True prange."""
+        raise Unavailable(f"{self.name} has no numba parallel=True version")
+
+    def prepare_checked(self, size):
+        if size not in self.sizes:
+            raise ValueError(
+                f"size must be one of {', '.join(self.sizes)} for workload {self.name}, got {size!r}"
+            )
+        return self.prepare(size)
+
+
+def even_ranges(total, n_chunks):
+    """[(start, stop)] splitting range(total) into at most n_chunks near-equal pieces."""
+    n_chunks = max(1, min(n_chunks, total))
+    bounds = [total * k // n_chunks for k in range(n_chunks + 1)]
+    return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
