@@ -7,6 +7,7 @@ differently), not for speed.
 
 import numpy as np
 
+from ._histogram import check_histogram_args
 from ._mandelbrot import DEFAULT_REGION, check_mandelbrot_args
 
 
@@ -37,3 +38,30 @@ def mandelbrot(width, height, max_iter=256, *, region=DEFAULT_REGION):
     width, height, max_iter, region = check_mandelbrot_args(width, height, max_iter, region)
     rows = [mandelbrot_row(y, width, height, max_iter, region) for y in range(height)]
     return np.array(rows, dtype=np.int32)
+
+
+def histogram(data, bins, range):
+    """Pure-Python nogilkit.histogram: numpy.histogram's counts, one value at a time.
+
+    Each value's bin is estimated from its offset, then moved by one bin
+    against the edges, in the steps and float64 arithmetic of numpy's
+    uniform-bin path; Python floats are IEEE doubles, so the results agree.
+    """
+    data, edges = check_histogram_args(data, bins, range)
+    edges = edges.tolist()
+    n = len(edges) - 1
+    first, last = edges[0], edges[-1]
+    width = last - first
+    counts = [0] * n
+    for x in data.tolist():
+        if not first <= x <= last:  # NaN fails too
+            continue
+        i = int((x - first) / width * n)
+        if i == n:  # x == last belongs to the last bin
+            i -= 1
+        if x < edges[i]:
+            i -= 1
+        if x >= edges[i + 1] and i != n - 1:
+            i += 1
+        counts[i] += 1
+    return np.array(counts, dtype=np.intp)
