@@ -10,7 +10,8 @@ Each kernel takes ``threads=`` (None: every available CPU) and runs its hot
 loop with the GIL released, so it also scales when called from your own
 threads. ``nogilkit.reference`` holds the pure-Python definitions and
 ``nogilkit.vectorized`` the NumPy versions (numpy.histogram itself for
-histogram); all give the same results.
+histogram); all give the same results. ``nogilkit.demos`` (imported on its
+own) measures why the kernels keep per-thread state instead of sharing it.
 """
 
 from ._histogram import histogram
