@@ -6,9 +6,9 @@ from . import _validation
 from ._ext.histogram import HistogramJob
 from ._parallel import resolve_threads, run_job
 
-# Values per chunk that a thread claims: numpy.histogram's own block size,
-# 512 KiB of float64, which stays in a core's L2 cache. A claim is one atomic
-# add, so chunks this size cost nothing to hand out.
+# Values per chunk that a thread claims (numpy.histogram's block size, 512 KiB
+# of float64): large enough that the one atomic add per claim costs nothing,
+# small enough that a thread slowed down by others leaves little to wait for.
 CHUNK = 65536
 
 # Each thread keeps a private intp count per bin; beyond this, counts alone
