@@ -7,12 +7,15 @@ Run it with the installed package (not the source tree):
 It first checks that nogilkit.histogram equals numpy.histogram on the data
 it times, then prints the median of several runs of each, the ratios, and
 nogilkit.demos.histogram_race's table. Timings are wall-clock medians after
-one untimed warm-up run (which also starts the thread pool).
+one untimed warm-up run (which also starts the thread pool), with the
+process CPU time of a run, which shows whether the cores were free.
 """
 
 import argparse
 import platform
+import statistics
 import sys
+import time
 
 import numpy as np
 
@@ -33,6 +36,25 @@ def parse_args():
     if args.repeats < 5:
         parser.error("--repeats must be >= 5")
     return args
+
+
+def measure_with_cpu(run, repeats):
+    """(wall Timing, median process CPU seconds per run, last result).
+
+    CPU time counts every thread of the process, so CPU / wall says how many
+    cores a run kept busy: well under ``threads`` means the cores were not
+    free (another process had them), not that the kernel failed to scale.
+    """
+    cpu = []
+
+    def timed():
+        start = time.process_time()
+        result = run()
+        cpu.append(time.process_time() - start)
+        return result
+
+    timing, result = measure(timed, repeats)
+    return timing, statistics.median(cpu[-repeats:]), result
 
 
 def main():
@@ -63,13 +85,19 @@ def main():
     print()
 
     timings = {}
-    print(f"{'implementation':<20}{'threads':>8}{'median s':>10}{'min s':>9}{'max s':>9}")
+    print(
+        f"{'implementation':<20}{'threads':>8}{'median s':>10}{'min s':>9}{'max s':>9}"
+        f"{'CPU s':>9}{'cores busy':>12}"
+    )
     for key, run in runs.items():
-        timing, counts = measure(run, args.repeats)
+        timing, cpu, counts = measure_with_cpu(run, args.repeats)
         if not np.array_equal(counts, expected):
             sys.exit(f"FAILED: {key[0]} at {key[1]} threads differs from numpy.histogram")
         timings[key] = timing
-        print(f"{key[0]:<20}{key[1]:>8}{timing.median:>10.4f}{timing.min:>9.4f}{timing.max:>9.4f}")
+        print(
+            f"{key[0]:<20}{key[1]:>8}{timing.median:>10.4f}{timing.min:>9.4f}{timing.max:>9.4f}"
+            f"{cpu:>9.4f}{cpu / timing.median:>12.2f}"
+        )
     numpy_s = timings["numpy.histogram", 1].median
     one_s = timings["nogilkit.histogram", 1].median
     two_s = timings["nogilkit.histogram", 2].median
