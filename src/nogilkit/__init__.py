@@ -7,14 +7,19 @@ mandelbrot      escape counts of the Mandelbrot set on a pixel grid
 spectral_norm   the Benchmarks Game's spectral norm (products with barriers)
 nbody           the Benchmarks Game's five-body system (serial reference)
 nbody_direct    direct-sum N-body integrator, parallel over bodies
+histogram       counts of float64 values in uniform bins, equal to numpy.histogram
 triad, total    memory-bandwidth-bound STREAM triad and reproducible sum
 
 Each kernel takes ``threads=`` (None: every available CPU) and runs its hot
 loop with the GIL released, so it also scales when called from your own
 threads. ``nogilkit.reference`` holds the pure-Python definitions and
-``nogilkit.vectorized`` the NumPy versions; both give the same results.
+``nogilkit.vectorized`` the NumPy versions (numpy.histogram itself for
+histogram); all give the same results. ``nogilkit.demos`` (imported on its
+own) measures why the kernels keep per-thread state instead of sharing it.
+``nogilkit.compare()`` runs the comparison engine (``nogilkit compare``).
 """
 
+from ._histogram import histogram
 from ._mandelbrot import mandelbrot
 from ._nbody import nbody, nbody_direct
 from ._parallel import available_cpus
@@ -28,6 +33,7 @@ __all__ = [
     "available_cpus",
     "build_info",
     "compare",
+    "histogram",
     "mandelbrot",
     "nbody",
     "nbody_direct",

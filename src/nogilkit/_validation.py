@@ -37,7 +37,10 @@ def finite_float(name, value):
     """``value`` as a finite float, else TypeError/ValueError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond the float range
+        raise ValueError(f"{name} must be finite, got {value.bit_length()}-bit int") from None
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     return value
@@ -86,22 +89,31 @@ def contiguous_float64(name, value, *, writeable=False):
     return value
 
 
-def region(value):
-    """A (xmin, xmax, ymin, ymax) tuple of finite floats with xmin < xmax, ymin < ymax."""
+def items(name, value, labels):
+    """The items of sequence ``value``, which must have one per label."""
     try:
-        items = tuple(value)
+        values = tuple(value)
     except TypeError:
         raise TypeError(
-            f"region must be a sequence (xmin, xmax, ymin, ymax), got {type(value).__name__}"
+            f"{name} must be a sequence ({', '.join(labels)}), got {type(value).__name__}"
         ) from None
-    if len(items) != 4:
-        raise ValueError(f"region must have 4 items (xmin, xmax, ymin, ymax), got {len(items)}")
+    if len(values) != len(labels):
+        raise ValueError(
+            f"{name} must have {len(labels)} items ({', '.join(labels)}), got {len(values)}"
+        )
+    return values
+
+
+def region(value):
+    """A (xmin, xmax, ymin, ymax) tuple of finite floats with xmin < xmax, ymin < ymax."""
+    labels = ("xmin", "xmax", "ymin", "ymax")
+    values = items("region", value, labels)
     xmin, xmax, ymin, ymax = (
         finite_float(f"region[{i}] ({label})", v)
-        for i, (label, v) in enumerate(zip(("xmin", "xmax", "ymin", "ymax"), items))
+        for i, (label, v) in enumerate(zip(labels, values))
     )
     if not (math.isfinite(xmax - xmin) and math.isfinite(ymax - ymin)):
-        raise ValueError(f"region must have a finite width and height, got {items}")
+        raise ValueError(f"region must have a finite width and height, got {values}")
     if not xmin < xmax:
         raise ValueError(f"region must have xmin < xmax, got xmin={xmin}, xmax={xmax}")
     if not ymin < ymax:
@@ -125,3 +137,35 @@ def output_array(name, out, shape, dtype):
     if not out.flags.writeable:
         raise ValueError(f"{name} must be writeable")
     return out
+
+
+def interval(name, value):
+    """A (first, last) pair of finite floats with first <= last and a finite width."""
+    labels = ("first", "last")
+    first, last = (
+        finite_float(f"{name}[{i}] ({label})", v)
+        for i, (label, v) in enumerate(zip(labels, items(name, value, labels)))
+    )
+    if not first <= last:
+        raise ValueError(f"{name} must have first <= last, got first={first}, last={last}")
+    if not math.isfinite(last - first):
+        raise ValueError(f"{name} must have a finite width, got ({first}, {last})")
+    return first, last
+
+
+def input_array(name, value, dtype, ndim):
+    """``value`` as an aligned, C-contiguous array of ``dtype`` and ``ndim``.
+
+    The dtype is never converted (TypeError if it differs); an array of the
+    right dtype but another memory layout is copied into a contiguous one.
+    """
+    dtype = np.dtype(dtype)
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{name} must be array-like: {exc}") from None
+    if array.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {dtype}, got {array.dtype}")
+    if array.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got {array.ndim}-D")
+    return np.require(array, requirements=("C_CONTIGUOUS", "ALIGNED"))

@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _validation
 from ._ext.stream import SUM_BLOCK_SIZE
+from ._histogram import check_histogram_args
 from ._mandelbrot import DEFAULT_REGION, check_mandelbrot_args
 from ._nbody import check_nbody_direct_args, jovian_system
 from ._spectral_norm import check_spectral_norm_args
@@ -230,3 +231,30 @@ def total(a):
             s[i % 8] += x
         block_sums.append(((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])))
     return _pairwise(block_sums)
+
+
+def histogram(data, bins, range):
+    """Pure-Python nogilkit.histogram: numpy.histogram's counts, one value at a time.
+
+    Each value's bin is estimated from its offset, then moved by one bin
+    against the edges, in the steps and float64 arithmetic of numpy's
+    uniform-bin path; Python floats are IEEE doubles, so the results agree.
+    """
+    data, edges = check_histogram_args(data, bins, range)
+    edges = edges.tolist()
+    n = len(edges) - 1
+    first, last = edges[0], edges[-1]
+    width = last - first
+    counts = [0] * n
+    for x in data.tolist():
+        if not first <= x <= last:  # NaN fails too
+            continue
+        i = int((x - first) / width * n)
+        if i == n:  # x == last belongs to the last bin
+            i -= 1
+        if x < edges[i]:
+            i -= 1
+        if x >= edges[i + 1] and i != n - 1:
+            i += 1
+        counts[i] += 1
+    return np.array(counts, dtype=np.intp)

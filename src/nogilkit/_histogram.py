@@ -1,0 +1,118 @@
+"""nogilkit.histogram: counts of float64 values in uniform bins, as numpy.histogram."""
+
+import numpy as np
+
+from . import _validation
+from ._ext.histogram import HistogramJob
+from ._parallel import resolve_threads, run_job
+
+# Values per chunk that a thread claims (numpy.histogram's block size, 512 KiB
+# of float64): large enough that the one atomic add per claim costs nothing,
+# small enough that a thread slowed down by others leaves little to wait for.
+CHUNK = 65536
+
+# Each thread keeps a private intp count per bin; beyond this, counts alone
+# would take 16 GiB per thread.
+MAX_BINS = _validation.INT32_MAX
+
+
+def uniform_edges(bins, range):
+    """The ``bins + 1`` edges numpy.histogram uses for ``bins`` equal bins over ``range``.
+
+    The steps are numpy's (``_get_outer_edges`` and ``_get_bin_edges``): an
+    empty range is widened by 0.5 each side, the edges come from
+    ``np.linspace`` in float64, and bins that linspace cannot make distinct
+    are refused.
+    """
+    bins = _validation.positive_int("bins", bins, maximum=MAX_BINS)
+    first, last = _validation.interval("range", range)
+    if first == last:
+        first, last = first - 0.5, last + 0.5
+    # Near the float limit, linspace's bins * step can overflow, but only for
+    # the last edge, which linspace then sets to ``last``: nothing to warn of.
+    with np.errstate(over="ignore"):
+        edges = np.linspace(first, last, bins + 1, endpoint=True, dtype=np.float64)
+    if np.any(edges[:-1] >= edges[1:]):
+        raise ValueError(
+            f"bins={bins} is too many for range ({first!r}, {last!r}): "
+            "float64 cannot represent that many distinct edges"
+        )
+    return edges
+
+
+def check_histogram_args(data, bins, range):
+    """The validated (data, edges) shared by every implementation."""
+    data = _validation.input_array("data", data, np.float64, 1)
+    return data, uniform_edges(bins, range)
+
+
+def histogram(data, bins, range, *, threads=None):
+    """Counts of ``data`` in ``bins`` equal bins over ``range``, with the GIL released.
+
+    The result equals ``numpy.histogram(data, bins, range)[0]`` exactly, value
+    for value and dtype included: bin ``i`` holds the values ``x`` with
+    ``edges[i] <= x < edges[i+1]``, the last bin also holds ``x == range[1]``,
+    and NaN, infinities and values outside ``range`` are not counted. The
+    edges are numpy's (``numpy.histogram_bin_edges(data, bins, range)``).
+
+    Parameters
+    ----------
+    data : array_like
+        1-D float64 values in native byte order. Other dtypes are rejected
+        with TypeError, not converted: numpy.histogram computes float32 data
+        in float32, so a silent conversion would give other counts; convert
+        explicitly (``data.astype(np.float64)``) where that is what you mean.
+        A contiguous, aligned array is read in place; any other float64
+        layout (a strided view, say) is first copied into a contiguous array.
+    bins : int
+        Number of equal-width bins, 1 <= bins <= 2**31 - 1.
+    range : (float, float)
+        The lower and upper edges ``(first, last)``: finite, ``first <= last``,
+        with a finite width ``last - first``. They are converted to float
+        (float64) first: the counts equal numpy's for Python floats, numpy
+        float64 and ints up to 2**53 in magnitude, whereas numpy computes the edges of a numpy
+        float32 range in float32. ``first == last`` is widened to
+        ``(first - 0.5, last + 0.5)`` as numpy does. Unlike numpy.histogram,
+        ``range`` has no default.
+    threads : int or None
+        Threads to use: None for every CPU available to the process, 1 to run
+        in the calling thread. Each thread counts chunks of values claimed
+        from a shared counter into its own histogram, and the histograms are
+        added at the end; the result does not depend on ``threads``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The counts, an array of ``bins`` ``numpy.intp`` (int64 on 64-bit
+        platforms), numpy.histogram's count dtype; a count never exceeds
+        ``len(data)``, so it cannot overflow.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad argument, naming it; also where numpy.histogram raises:
+        when ``bins`` edges over ``range`` would not all be distinct in float64.
+
+    See Also
+    --------
+    numpy.histogram : the definition this function reproduces.
+    nogilkit.reference.histogram : the same rules in pure Python.
+
+    Notes
+    -----
+    numpy finds a value's bin in two steps, and so does this function: an
+    estimate ``int((x - first) / (last - first) * bins)`` in float64, then a
+    move of one bin down or up where ``x`` lies on the other side of the
+    ``np.linspace`` edges (near an edge the estimate is often off by one).
+    Taking numpy's steps, not only its edges, makes the counts equal by
+    construction.
+    """
+    data, edges = check_histogram_args(data, bins, range)
+    threads = resolve_threads(threads)
+    job = HistogramJob(data, edges, CHUNK)
+    # A thread beyond one per chunk would only add an empty histogram.
+    n_chunks = -(-len(data) // CHUNK)
+    counts, *others = run_job(job.work, max(1, min(threads, n_chunks)))
+    for other in others:
+        counts += other
+    return counts
