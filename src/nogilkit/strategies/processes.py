@@ -14,7 +14,7 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from .base import ChunkedSession, Strategy, run_task
+from .base import ChunkedSession, Strategy, _add_note, run_task
 from .transfer import SharedArrays
 
 POOL_APIS = ("executor", "pool", "pool-unordered")
@@ -57,10 +57,17 @@ class ProcessSession(ChunkedSession):
             self.pool = context.Pool(workers)
         # Workers may start on demand: ask until every one has answered.
         pids = set()
-        for _ in range(20):
-            pids.update(self._probe())
-            if len(pids) >= workers:
-                break
+        try:
+            for _ in range(20):
+                pids.update(self._probe())
+                if len(pids) >= workers:
+                    break
+        except Exception as exc:
+            self.close(abort=True)
+            _add_note(exc, f"worker processes ({options.start_method}) could not start: with "
+                           "spawn or forkserver the main module must be importable (a script "
+                           "file, not standard input)")
+            raise
         self.startup_seconds = time.perf_counter() - start
 
     def _probe(self):

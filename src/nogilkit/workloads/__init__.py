@@ -1,12 +1,13 @@
 """The comparison engine's workloads: one module per kernel family."""
 
 from .base import IMPLEMENTATIONS, CheckFailed, Problem, Unavailable, Workload
+from .histogram import Histogram
 from .mandelbrot import Mandelbrot
 from .nbody import NBody
 from .spectral_norm import SpectralNorm
 from .total import Total
 
-WORKLOADS = {w.name: w for w in (Mandelbrot(), SpectralNorm(), NBody(), Total())}
+WORKLOADS = {w.name: w for w in (Mandelbrot(), SpectralNorm(), NBody(), Histogram(), Total())}
 
 
 def get_workload(name):
