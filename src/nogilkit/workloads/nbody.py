@@ -40,13 +40,13 @@ class NBody(Workload):
         run = reference.nbody_direct if size in ("tiny", "small") else nbody_direct
         kwargs = {} if size in ("tiny", "small") else {"threads": 1}
         expected = run(r, v, m, params["steps"], dt=DT, softening=SOFTENING, **kwargs)
-        return Problem(self.name, size, params, arrays={"velocities": v, "masses": m},
-                       expected=(expected, r),
+        return Problem(self.name, size, params,
+                       arrays={"positions": r, "velocities": v, "masses": m}, expected=expected,
                        description=f"{params['n']} bodies, {params['steps']} steps")
 
     def execute(self, problem, n_chunks, run_round):
         p = problem.params
-        positions = problem.expected[1].copy()
+        positions = problem.arrays["positions"]
         velocities = problem.arrays["velocities"].copy()
         masses = problem.arrays["masses"]
         ranges = even_ranges(p["n"], n_chunks)
@@ -85,7 +85,7 @@ class NBody(Workload):
         raise ValueError(f"unknown implementation {implementation!r}")
 
     def check(self, problem, result):
-        (expected_r, expected_v), _ = problem.expected
+        expected_r, expected_v = problem.expected
         for name, got, want in (("positions", result[0], expected_r),
                                 ("velocities", result[1], expected_v)):
             # python and cython are bitwise equal; NumPy sums in another order.
