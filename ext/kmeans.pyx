@@ -36,8 +36,11 @@ cdef enum:
     # transposed, so that the inner loops run over points, hold no reduction
     # and compile to vector code on baseline x86-64 (SSE2).
     BLOCK = 32
-    # Features folded into one sweep over a block's running distances, which
-    # then go through memory once per FEATURE_GROUP features, not per feature.
+    # Features added in one sweep over a block's distances, which then go
+    # through memory once per group, not per feature. Rows are padded with
+    # zeros to whole groups. (gcc 12, SSE2, one update pass over 1e6 points,
+    # k=16: 8 features 28 -> 25 ms, 3 features 24 -> 16 ms, against one
+    # feature a sweep after the groups.)
     FEATURE_GROUP = 4
 
 cdef enum Pass:
@@ -54,11 +57,12 @@ FINAL_PASS = FINAL
 cdef struct Run:
     # Everything a chunk of a pass reads or writes, for the nogil functions.
     Py_ssize_t n_points, n_features, n_clusters, n_chunks
+    Py_ssize_t width      # n_features rounded up to a multiple of FEATURE_GROUP
     # Arrays of the points' dtype (float or double):
     const void* points    # (n_points, n_features)
     void* mean            # (n_features,)
     void* centres         # (n_clusters, n_features), centred
-    void* scaled          # (n_clusters, n_features): -2 * centres
+    void* scaled          # (n_clusters, width): -2 * centres, then zeros
     void* norms           # (n_clusters,): squared norms of the centres
     # Outputs and per-chunk slots:
     int32_t* labels       # (n_points,)
@@ -98,55 +102,54 @@ cdef void load_block(const floating* points, Py_ssize_t start, Py_ssize_t count,
             xt[e * BLOCK + i] = 0
 
 
-cdef void nearest_centres(const floating* xt, Py_ssize_t n_features, Py_ssize_t n_clusters,
+cdef inline floating add_group(floating start, const floating* x, Py_ssize_t i,
+                               const floating* c) noexcept nogil:
+    """start + x[0] c[0] + ... + x[3] c[3] from the left; x[f] is row f of a block, lane i."""
+    return (start + x[i] * c[0] + x[i + BLOCK] * c[1] + x[i + 2 * BLOCK] * c[2]
+            + x[i + 3 * BLOCK] * c[3])
+
+
+cdef void nearest_centres(const floating* xt, Py_ssize_t width, Py_ssize_t n_clusters,
                           const floating* scaled, const floating* norms,
                           int32_t* nearest) noexcept nogil:
     """nearest[i]: the first centre at the least distance from lane i of block xt.
 
     The distance to centre j, up to the point's own squared norm, is
     ``norms[j] + x[0]*scaled[j, 0] + x[1]*scaled[j, 1] + ...``, added from
-    left to right. A NaN distance never wins; if all are, the label is 0.
+    left to right. Rows of xt and of scaled have ``width`` features, a
+    multiple of FEATURE_GROUP, zero past the real ones (adding 0 changes no
+    distance). A NaN distance never wins; if all are, the label is 0.
     """
     cdef floating dist[BLOCK]
     cdef floating best[BLOCK]
+    cdef floating value
     cdef const floating* c
-    cdef const floating *x0
-    cdef const floating *x1
-    cdef const floating *x2
-    cdef const floating *x3
-    cdef floating c0, c1, c2, c3, norm
-    cdef Py_ssize_t i, j, e
+    cdef const floating* last = xt + (width - FEATURE_GROUP) * BLOCK
+    cdef Py_ssize_t i, j, g, e
     cdef bint closer
     for i in range(BLOCK):
         best[i] = INFINITY
         nearest[i] = 0
     for j in range(n_clusters):
-        c = scaled + j * n_features
-        norm = norms[j]
-        for i in range(BLOCK):
-            dist[i] = norm
-        e = 0
-        while e + FEATURE_GROUP <= n_features:
-            x0 = xt + e * BLOCK
-            x1 = x0 + BLOCK
-            x2 = x1 + BLOCK
-            x3 = x2 + BLOCK
-            c0 = c[e]
-            c1 = c[e + 1]
-            c2 = c[e + 2]
-            c3 = c[e + 3]
+        c = scaled + j * width
+        # Each group of features is one sweep over the block; the first
+        # starts from the norm and the last is compared at once, so that
+        # the distances go through memory as little as possible.
+        if width == FEATURE_GROUP:
             for i in range(BLOCK):
-                dist[i] = dist[i] + x0[i] * c0 + x1[i] * c1 + x2[i] * c2 + x3[i] * c3
-            e += FEATURE_GROUP
-        while e < n_features:
-            x0 = xt + e * BLOCK
-            c0 = c[e]
+                dist[i] = norms[j]
+        else:
             for i in range(BLOCK):
-                dist[i] = dist[i] + x0[i] * c0
-            e += 1
+                dist[i] = add_group(norms[j], xt, i, c)
+            for g in range(1, width // FEATURE_GROUP - 1):
+                e = g * FEATURE_GROUP
+                for i in range(BLOCK):
+                    dist[i] = add_group(dist[i], xt + e * BLOCK, i, c + e)
+        c += width - FEATURE_GROUP
         for i in range(BLOCK):
-            closer = isless(dist[i], best[i])
-            best[i] = dist[i] if closer else best[i]
+            value = add_group(dist[i], last, i, c)
+            closer = isless(value, best[i])
+            best[i] = value if closer else best[i]
             nearest[i] = <int32_t>j if closer else nearest[i]
 
 
@@ -171,7 +174,7 @@ cdef bint update_chunk(const Run* run, Py_ssize_t chunk, floating* xt) noexcept 
         block = start + b * BLOCK
         count = min(<Py_ssize_t>BLOCK, stop - block)
         load_block(points, block, count, n_features, mean, xt)
-        nearest_centres(xt, n_features, n_clusters, <const floating*>run.scaled,
+        nearest_centres(xt, run.width, n_clusters, <const floating*>run.scaled,
                         <const floating*>run.norms, nearest)
         for i in range(count):
             p = block + i
@@ -203,7 +206,7 @@ cdef double final_chunk(const Run* run, Py_ssize_t chunk, floating* xt) noexcept
         block = start + b * BLOCK
         count = min(<Py_ssize_t>BLOCK, stop - block)
         load_block(points, block, count, n_features, mean, xt)
-        nearest_centres(xt, n_features, run.n_clusters, <const floating*>run.scaled,
+        nearest_centres(xt, run.width, run.n_clusters, <const floating*>run.scaled,
                         <const floating*>run.norms, nearest)
         for i in range(count):
             p = block + i
@@ -253,7 +256,7 @@ cdef void prepare_centres(Run* run, floating* centres) noexcept nogil:
         norm = 0
         for e in range(run.n_features):
             k = j * run.n_features + e
-            scaled[k] = -2 * centres[k]
+            scaled[j * run.width + e] = -2 * centres[k]
             norm = norm + centres[k] * centres[k]
         norms[j] = norm
 
@@ -374,7 +377,8 @@ cdef class KMeansJob:
         labels.fill(-1)  # no point has a label yet: the first update changes them all
         self.mean = np.zeros(n_features, dtype=self.dtype)
         self.centres = np.array(centres, dtype=self.dtype, order="C")
-        self.scaled = np.zeros_like(self.centres)
+        width = -(-n_features // FEATURE_GROUP) * FEATURE_GROUP
+        self.scaled = np.zeros((n_clusters, width), dtype=self.dtype)
         self.norms = np.zeros(n_clusters, dtype=self.dtype)
         self.chunk_sums = np.zeros((n_chunks, n_clusters, n_features))
         self.chunk_counts = np.zeros((n_chunks, n_clusters), dtype=np.int64)
@@ -385,6 +389,7 @@ cdef class KMeansJob:
         self.run.n_features = n_features
         self.run.n_clusters = n_clusters
         self.run.n_chunks = n_chunks
+        self.run.width = width
         self.run.points = read_address(points)
         self.run.mean = write_address(self.mean)
         self.run.centres = write_address(self.centres)
@@ -417,8 +422,8 @@ cdef class KMeansJob:
 
     def work(self):
         """Process chunks of the current pass until none is left; returns how many this call did."""
-        # This call's transposed block of points.
-        block = np.zeros(self.run.n_features * BLOCK, dtype=self.dtype)
+        # This call's transposed block of points; rows past n_features stay 0.
+        block = np.zeros(self.run.width * BLOCK, dtype=self.dtype)
         cdef void* xt = write_address(block)
         cdef int mode = self.mode
         cdef Py_ssize_t chunk, done = 0
