@@ -348,7 +348,7 @@ cdef class KMeansJob:
     cdef Run run
     cdef int mode
     cdef int64_t next_chunk
-    cdef bint single
+    cdef bint single  # float32 points, else float64
     cdef readonly object dtype
     # The arrays behind run's pointers, kept alive here.
     cdef object points, labels, mean, centres, scaled, norms
