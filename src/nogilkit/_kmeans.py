@@ -5,7 +5,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _validation
-from ._ext.kmeans import CHUNK_SIZE, FINAL_PASS, MEAN_PASS, UPDATE_PASS, KMeansJob
+from ._ext.kmeans import FINAL_PASS, MEAN_PASS, UPDATE_PASS, KMeansJob
 from ._parallel import resolve_threads, run_job
 
 

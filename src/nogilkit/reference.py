@@ -9,13 +9,8 @@ import math
 
 import numpy as np
 
-from ._kmeans import (
-    CHUNK_SIZE,
-    KMeansResult,
-    check_kmeans_args,
-    lloyd,
-    scaled_tol,
-)
+from ._ext.kmeans import CHUNK_SIZE
+from ._kmeans import KMeansResult, check_kmeans_args, lloyd, scaled_tol
 from ._mandelbrot import DEFAULT_REGION, check_mandelbrot_args
 
 
@@ -54,7 +49,12 @@ def _chunks(n_points):
 
 
 def _nearest(x, scaled, norms):
-    """Index of the first centre at the least distance from x, in the kernel's arithmetic."""
+    """Index of the first centre at the least distance from x.
+
+    The distance to centre j, up to ``||x||**2``, is ``norms[j] + x[0]*scaled[j][0]
+    + x[1]*scaled[j][1] + ...`` (``scaled = -2 * centres``), added from the left
+    as the kernel adds it.
+    """
     best, label = math.inf, 0
     for j, (c, norm) in enumerate(zip(scaled, norms)):
         dist = norm
