@@ -73,13 +73,14 @@ def main(argv=None):
     centres_diff = np.abs(ours.centers - theirs.cluster_centers_).max()
     centres_diff /= np.abs(theirs.cluster_centers_).max()
     inertia_diff = abs(ours.inertia - theirs.inertia_) / theirs.inertia_
+    same_labels = np.array_equal(ours.labels, theirs.labels_)
     print(
-        f"agreement: labels {'identical' if np.array_equal(ours.labels, theirs.labels_) else 'DIFFER'}, "
+        f"agreement: labels {'identical' if same_labels else 'DIFFER'}, "
         f"n_iter {ours.n_iter} vs {theirs.n_iter_}, centres to {centres_diff:.1e}, "
         f"inertia to {inertia_diff:.1e} (relative)"
     )
     if not (
-        np.array_equal(ours.labels, theirs.labels_)
+        same_labels
         and ours.n_iter == theirs.n_iter_
         and centres_diff <= 1e-10
         and inertia_diff <= 1e-10

@@ -360,7 +360,9 @@ cdef class KMeansJob:
         _check_array("points", points, points.dtype, 2)
         _check_array("centres", centres, points.dtype, 2)
         if centres.shape[1] != points.shape[1]:
-            raise ValueError(f"centres must have {points.shape[1]} features, got {centres.shape[1]}")
+            raise ValueError(
+                f"centres must have {points.shape[1]} features, got {centres.shape[1]}"
+            )
         _check_array("labels", labels, np.int32, 1)
         if labels.shape[0] != points.shape[0]:
             raise ValueError(f"labels must have {points.shape[0]} items, got {labels.shape[0]}")
