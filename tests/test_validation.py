@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 import nogilkit
 from nogilkit import reference, vectorized
 
+from . import strategies
+
 IMPLEMENTATIONS = [nogilkit.mandelbrot, reference.mandelbrot, vectorized.mandelbrot]
 
 
@@ -53,9 +55,17 @@ def test_bad_arguments_raise(mandelbrot, kwargs, error, match):
         (False, TypeError, "threads must be an integer"),
     ],
 )
-def test_bad_threads_raise(threads, error, match):
+@pytest.mark.parametrize(
+    "kernel",
+    [
+        lambda threads: nogilkit.mandelbrot(8, 6, 10, threads=threads),
+        lambda threads: nogilkit.kmeans([[0.0], [1.0]], 1, threads=threads),
+    ],
+    ids=["mandelbrot", "kmeans"],
+)
+def test_bad_threads_raise(kernel, threads, error, match):
     with pytest.raises(error, match=match):
-        nogilkit.mandelbrot(8, 6, 10, threads=threads)
+        kernel(threads)
 
 
 @pytest.mark.parametrize(
@@ -101,15 +111,7 @@ def test_private_job_rejects_what_would_crash():
         MandelbrotJob(out.astype(np.int64), -2.0, 0.5, -1.0, 1.0, 10, 1)
 
 
-anything = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=3),
-    st.lists(st.floats(), max_size=5),
-    st.tuples(st.floats(), st.floats(), st.floats(), st.floats()),
-)
+anything = strategies.anything | st.tuples(st.floats(), st.floats(), st.floats(), st.floats())
 
 
 @settings(max_examples=300, deadline=None)

@@ -7,6 +7,7 @@ mandelbrot      escape counts of the Mandelbrot set on a pixel grid
 spectral_norm   the Benchmarks Game's spectral norm (products with barriers)
 nbody           the Benchmarks Game's five-body system (serial reference)
 nbody_direct    direct-sum N-body integrator, parallel over bodies
+kmeans          k-means clustering (Lloyd's algorithm), as scikit-learn's lloyd
 histogram       counts of float64 values in uniform bins, equal to numpy.histogram
 triad, total    memory-bandwidth-bound STREAM triad and reproducible sum
 
@@ -14,12 +15,14 @@ Each kernel takes ``threads=`` (None: every available CPU) and runs its hot
 loop with the GIL released, so it also scales when called from your own
 threads. ``nogilkit.reference`` holds the pure-Python definitions and
 ``nogilkit.vectorized`` the NumPy versions (numpy.histogram itself for
-histogram); all give the same results. ``nogilkit.demos`` (imported on its
+histogram); all give the kernels' results (NumPy's k-means only up to
+rounding in the centres). ``nogilkit.demos`` (imported on its
 own) measures why the kernels keep per-thread state instead of sharing it.
 ``nogilkit.compare()`` runs the comparison engine (``nogilkit compare``).
 """
 
 from ._histogram import histogram
+from ._kmeans import KMeansResult, kmeans
 from ._mandelbrot import mandelbrot
 from ._nbody import nbody, nbody_direct
 from ._parallel import available_cpus
@@ -29,11 +32,13 @@ from ._version import __version__
 from .info import build_info, openmp_enabled
 
 __all__ = [
+    "KMeansResult",
     "__version__",
     "available_cpus",
     "build_info",
     "compare",
     "histogram",
+    "kmeans",
     "mandelbrot",
     "nbody",
     "nbody_direct",

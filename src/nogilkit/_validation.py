@@ -33,8 +33,8 @@ def positive_int(name, value, *, maximum=None):
     return integer(name, value, minimum=1, maximum=maximum)
 
 
-def finite_float(name, value):
-    """``value`` as a finite float, else TypeError/ValueError."""
+def finite_float(name, value, *, minimum=None):
+    """``value`` as a finite float (>= minimum), else TypeError/ValueError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     try:
@@ -43,6 +43,8 @@ def finite_float(name, value):
         raise ValueError(f"{name} must be finite, got {value.bit_length()}-bit int") from None
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return value
 
 
@@ -169,3 +171,30 @@ def input_array(name, value, dtype, ndim):
     if array.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D, got {array.ndim}-D")
     return np.require(array, requirements=("C_CONTIGUOUS", "ALIGNED"))
+
+
+def float_matrix(name, value, *, dtype=None):
+    """``value`` as a finite, C-contiguous 2-D float32 or float64 array.
+
+    Lists and other array-likes are converted. float32 and float64 arrays
+    keep their dtype, other integer or floating ones become float64, unless
+    ``dtype`` is given. The array is copied only when it must be (another
+    dtype, or not C-contiguous). Booleans, complex numbers and anything else
+    raise TypeError; another number of dimensions, NaN or inf, ValueError.
+    """
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # e.g. ragged nested lists
+        raise ValueError(f"{name} must be a 2-D array of real numbers ({exc})") from None
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+    if array.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array, got {array.ndim} dimension(s)")
+    if dtype is None:
+        dtype = array.dtype if array.dtype in (np.float32, np.float64) else np.float64
+    # A float64 too large for float32 becomes inf here, caught just below.
+    with np.errstate(over="ignore"):
+        array = np.ascontiguousarray(array, dtype=dtype)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
+    return array
