@@ -118,22 +118,30 @@ cdef class MandelbrotJob:
         return done
 
 
-def mandelbrot_band(int32_t[:, ::1] out not None, Py_ssize_t height, Py_ssize_t row_start,
-                    double xmin, double xmax, double ymin, double ymax, int32_t max_iter):
-    """Rows [row_start, row_start + len(out)) of a (height, out.shape[1]) image into out.
+def mandelbrot_strided(int32_t[:, ::1] out not None, Py_ssize_t height, Py_ssize_t first_row,
+                       Py_ssize_t stride, double xmin, double xmax, double ymin, double ymax,
+                       int32_t max_iter):
+    """Rows first_row, first_row + stride, ... of a (height, out.shape[1]) image into
+    the rows of out, with the GIL released.
 
-    One chunk of work for the comparison engine's strategies; runs in the
-    calling thread with the GIL released.
+    One chunk of work for the comparison engine: interleaved rows give every
+    chunk a fair share of the cheap and the expensive rows.
     """
     cdef Py_ssize_t rows = out.shape[0]
     cdef Py_ssize_t width = out.shape[1]
-    if row_start < 0 or row_start + rows > height:
-        raise ValueError(f"rows [{row_start}, {row_start + rows}) are not inside an image of height {height}")
+    cdef Py_ssize_t k, y
+    if stride < 1:
+        raise ValueError(f"stride must be >= 1, got {stride}")
+    if first_row < 0 or (rows > 0 and first_row + (rows - 1) * stride >= height):
+        raise ValueError(f"{rows} rows from {first_row} every {stride} are not inside an "
+                         f"image of height {height}")
     if rows == 0 or width == 0:
         return
     with nogil:
-        mandelbrot_rows(&out[0, 0], width, height, row_start, row_start + rows,
-                        xmin, xmax, ymin, ymax, max_iter)
+        for k in range(rows):
+            y = first_row + k * stride
+            mandelbrot_rows(&out[k, 0], width, height, y, y + 1,
+                            xmin, xmax, ymin, ymax, max_iter)
 
 
 def mandelbrot_openmp(int32_t[:, ::1] out not None, double xmin, double xmax,

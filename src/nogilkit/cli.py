@@ -117,8 +117,8 @@ def build_parser():
                          help="tasks sent to a worker process at a time (default 1)")
     compare.add_argument("--transfer", choices=("pickle", "shm"), default="pickle",
                          help="input arrays to processes: pickled per task, or shared memory once")
-    compare.add_argument("--chunks-per-worker", type=_positive, default=8,
-                         help="chunks per worker (default 8)")
+    compare.add_argument("--chunks-per-worker", type=_positive, default=4,
+                         help="chunks per worker (default 4)")
     compare.add_argument("--json", metavar="PATH", help="write the report as JSON")
     compare.add_argument("--plot", metavar="PATH",
                          help="write the speedup plot (default nogilkit-compare.png when "

@@ -11,19 +11,19 @@ from ._spectral_norm import check_spectral_norm_args
 def mandelbrot(width, height, max_iter=256, *, region=DEFAULT_REGION):
     """NumPy nogilkit.mandelbrot: the same int32 (height, width) array."""
     width, height, max_iter, region = check_mandelbrot_args(width, height, max_iter, region)
-    return mandelbrot_band(width, height, max_iter, region, 0, height)
+    return mandelbrot_rows(width, height, max_iter, region, np.arange(height))
 
 
-def mandelbrot_band(width, height, max_iter, region, row_start, row_stop):
-    """Rows [row_start, row_stop) of the image (arguments already validated).
+def mandelbrot_rows(width, height, max_iter, region, row_indices):
+    """The image's rows ``row_indices`` (an int array), arguments already validated.
 
     Each iteration works on the points that have not escaped yet, compacted
     into dense arrays, so finished points cost nothing.
     """
     xmin, xmax, ymin, ymax = region
-    rows = row_stop - row_start
+    rows = len(row_indices)
     cr = np.tile(xmin + np.arange(width) * (xmax - xmin) / width, rows)
-    ci = np.repeat(ymin + np.arange(row_start, row_stop) * (ymax - ymin) / height, width)
+    ci = np.repeat(ymin + np.asarray(row_indices) * (ymax - ymin) / height, width)
     counts = np.zeros(width * rows, dtype=np.int32)
     index = np.arange(width * rows)
     zr = np.zeros_like(cr)

@@ -26,7 +26,7 @@ def default_start_method():
 class Options:
     """How strategies split and ship the work."""
 
-    chunks_per_worker: int = 8
+    chunks_per_worker: int = 4
     start_method: str = dataclasses.field(default_factory=default_start_method)
     pool: str = "executor"
     chunksize: int = 1

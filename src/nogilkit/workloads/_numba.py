@@ -33,9 +33,11 @@ def _rows(out, width, height, row_start, row_stop, xmin, xmax, ymin, ymax, max_i
             out[y - row_start, x] = n
 
 
-def mandelbrot_band(out, height, row_start, xmin, xmax, ymin, ymax, max_iter):
-    _rows(out, out.shape[1], height, row_start, row_start + out.shape[0],
-          xmin, xmax, ymin, ymax, max_iter)
+@numba.njit(nogil=True, cache=False)
+def mandelbrot_strided(out, height, first_row, stride, xmin, xmax, ymin, ymax, max_iter):
+    for k in range(out.shape[0]):
+        y = first_row + k * stride
+        _rows(out[k:k + 1], out.shape[1], height, y, y + 1, xmin, xmax, ymin, ymax, max_iter)
 
 
 @numba.njit(parallel=True, cache=False)
