@@ -6,6 +6,7 @@ cores works here: pure Python, NumPy and the nogil Cython kernel under
 serial, threads, processes and asyncio on 1, 2 and all cores.
 """
 
+import contextlib
 import os
 
 from ._parallel import available_cpus
@@ -107,17 +108,49 @@ def compare(workloads=DEFAULT_WORKLOADS, implementations=DEFAULT_IMPLEMENTATIONS
         "options": vars(options), "descriptions": {},
     }, machine=machine_info())
     problems = {}
-    for done, (w, i, s, n) in enumerate(todo):
-        if progress:
-            progress(done, len(todo), f"{w} {i}+{s} x{n}")
-        if w not in problems:
-            problems[w] = get_workload(w).prepare_checked(size)
-            report.config["descriptions"][w] = problems[w].description
-        report.rows.append(run_combination(get_workload(w), problems[w], i, get_strategy(s), n,
-                                           options, repeats=repeats, max_seconds=max_seconds))
+    with single_threaded_libraries() as pinned:
+        report.config["blas_threads_pinned"] = pinned
+        for done, (w, i, s, n) in enumerate(todo):
+            if progress:
+                progress(done, len(todo), f"{w} {i}+{s} x{n}")
+            if w not in problems:
+                problems[w] = get_workload(w).prepare_checked(size)
+                report.config["descriptions"][w] = problems[w].description
+            report.rows.append(run_combination(get_workload(w), problems[w], i, get_strategy(s),
+                                               n, options, repeats=repeats, max_seconds=max_seconds))
     if progress:
         progress(len(todo), len(todo), "done")
     return report
+
+
+# Thread pools of native libraries, limited to one thread each while comparing,
+# so that a strategy's workers are the only parallelism measured (no NumPy
+# matrix product running its own BLAS threads under a threads strategy).
+THREAD_LIMIT_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                          "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+@contextlib.contextmanager
+def single_threaded_libraries():
+    """Limit BLAS/OpenMP pools to one thread here (threadpoolctl, if installed) and in
+    worker processes started meanwhile (environment variables); yields whether
+    this process's own pools could be limited."""
+    saved = {name: os.environ.get(name) for name in THREAD_LIMIT_VARIABLES}
+    os.environ.update({name: "1" for name in THREAD_LIMIT_VARIABLES})
+    try:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            yield False
+        else:
+            with threadpool_limits(limits=1):
+                yield True
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def machine_info():

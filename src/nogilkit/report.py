@@ -13,6 +13,14 @@ import platform
 from dataclasses import dataclass, field
 
 
+PLOT_COLOURS = {"python": "#c44e52", "numpy": "#4c72b0", "cython": "#55a868", "numba": "#8172b3"}
+PLOT_STYLES = {  # strategy -> (line style, marker)
+    "threads": ("-", "o"), "processes": ("--", "s"), "asyncio": (":", "x"),
+    "asyncio+threads": ("-.", "o"), "asyncio+processes": ("-.", "s"),
+    "openmp": ("-", "^"), "numba-parallel": ("-", "v"),
+}
+
+
 def karp_flatt(speedup, workers):
     """Serial fraction estimated from a measured speedup on ``workers`` (> 1) workers."""
     if workers <= 1 or not speedup:
@@ -115,8 +123,12 @@ class Report:
         lines = [header]
 
         def num(value, spec):
-            width = spec.split(".")[0].lstrip(">")
-            return format(value, spec) if value is not None else format("-", f">{width}")
+            width = int(spec.split(".")[0].lstrip(">"))
+            if value is None:
+                return format("-", f">{width}")
+            text = format(value, spec)
+            # Keep columns aligned when a figure is huge (Karp-Flatt of a slowdown).
+            return text if len(text) <= width else format(">" + "9" * (width - 2), f">{width}")
 
         skipped = {}  # reason -> combinations, in order
         for r in self.rows:
@@ -180,25 +192,36 @@ class Report:
         except ImportError:
             raise ImportError("plotting needs matplotlib: pip install 'nogilkit[plot]'") from None
         workloads = self.workloads()
-        fig, axes = plt.subplots(1, len(workloads), figsize=(5.5 * len(workloads), 4.4),
+        fig, axes = plt.subplots(1, len(workloads), figsize=(4.8 * len(workloads) + 2.2, 4.4),
                                  squeeze=False)
         for ax, workload in zip(axes[0], workloads):
             rows = [r for r in self.rows if r.workload == workload and r.ok]
             most = max((r.workers for r in rows), default=1)
-            ax.plot([1, most], [1, most], color="0.6", linestyle="--", label="ideal")
+            ax.plot([1, most], [1, most], color="0.6", linestyle="--", linewidth=1, label="ideal")
             series = {}
             for r in rows:
-                series.setdefault((r.implementation, r.strategy), []).append(
-                    (r.workers, self.figures(r)["vs_serial"]))
+                if r.strategy != "serial":  # serial is the baseline, 1.0 by definition
+                    series.setdefault((r.implementation, r.strategy), []).append(
+                        (r.workers, self.figures(r)["vs_serial"]))
             for (implementation, strategy), points in series.items():
                 points.sort()
-                ax.plot(*zip(*points), marker="o", label=f"{implementation}+{strategy}")
-            ax.set_title(workload)
+                ax.plot(*zip(*points), color=PLOT_COLOURS.get(implementation, "0.3"),
+                        linestyle=PLOT_STYLES.get(strategy, ("-", "o"))[0],
+                        marker=PLOT_STYLES.get(strategy, ("-", "o"))[1],
+                        label=f"{implementation}+{strategy}")
+            ax.set_title(f"{workload} ({rows[0].size})" if rows else workload)
             ax.set_xlabel("workers")
-            ax.set_ylabel("speedup vs the same implementation, serial")
-            ax.set_xticks(sorted({r.workers for r in rows}))
+            ax.set_ylabel("speedup over the same implementation, serial")
+            ax.set_xticks(sorted({r.workers for r in rows}) or [1])
+            ax.set_ylim(bottom=0)
             ax.grid(alpha=0.3)
-            ax.legend(fontsize=7)
-        fig.tight_layout()
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        for ax in axes[0][1:]:
+            for h, label in zip(*ax.get_legend_handles_labels()):
+                if label not in labels:
+                    handles.append(h)
+                    labels.append(label)
+        fig.legend(handles, labels, loc="center right", fontsize=8)
+        fig.tight_layout(rect=(0, 0, 1 - 2.0 / fig.get_figwidth(), 1))
         fig.savefig(path, dpi=120)
         plt.close(fig)
