@@ -474,3 +474,38 @@ cdef class KMeansJob:
     def result_centres(self):
         """The current centres, back in the points' coordinates (a new array)."""
         return self.centres + self.mean
+
+
+def lloyd_chunk(const double[:, ::1] points not None, const double[:, ::1] centres not None,
+                double[:, ::1] sums not None, int64_t[::1] counts not None):
+    """One chunk of a Lloyd iteration for the comparison engine, GIL released.
+
+    Each point goes to its nearest centre (squared distance summed feature
+    by feature, ties to the lowest index) and is added to that centre's row
+    of ``sums`` and to its count: the plain definition, which the workload's
+    pure-Python version follows operation for operation.
+    """
+    cdef Py_ssize_t n = points.shape[0]
+    cdef Py_ssize_t k = centres.shape[0]
+    cdef Py_ssize_t f = points.shape[1]
+    cdef Py_ssize_t p, j, e, nearest
+    cdef double best, distance, diff
+    if centres.shape[1] != f or sums.shape[0] != k or sums.shape[1] != f or counts.shape[0] != k:
+        raise ValueError("centres and sums must have shape (k, n_features) and counts (k,)")
+    if k == 0:
+        raise ValueError("centres must hold at least one centre")
+    with nogil:
+        for p in range(n):
+            best = INFINITY
+            nearest = 0
+            for j in range(k):
+                distance = 0.0
+                for e in range(f):
+                    diff = points[p, e] - centres[j, e]
+                    distance = distance + diff * diff
+                if distance < best:
+                    best = distance
+                    nearest = j
+            counts[nearest] += 1
+            for e in range(f):
+                sums[nearest, e] += points[p, e]

@@ -228,3 +228,28 @@ def test_chunks_split_the_work_exactly():
             assert all(r1[1] == r2[0] for r1, r2 in zip(ranges, ranges[1:]))
     assert np.array_equal(np.concatenate([np.arange(a, b) for a, b in even_ranges(10, 4)]),
                           np.arange(10))
+
+
+@pytest.mark.parametrize("workload", list(WORKLOADS))
+def test_python_and_cython_chunks_agree_exactly(workload):
+    """A chunk computed by the pure-Python version and by the kernel is the same
+    bit for bit (total: to rounding, its block order differs by design)."""
+    w = get_workload(workload)
+    problem = w.prepare("tiny")
+    captured = []
+
+    def first_round(specs, arrays):
+        captured.append((specs, arrays))
+        return [w.run_chunk(problem.params, arrays, spec, "cython") for spec in specs]
+
+    w.execute(problem, 3, first_round)
+    specs, arrays = captured[0]
+    for spec in specs:
+        python = w.run_chunk(problem.params, arrays, spec, "python")
+        cython = w.run_chunk(problem.params, arrays, spec, "cython")
+        parts = (lambda r: r if isinstance(r, tuple) else (r,))
+        for p, c in zip(parts(python), parts(cython)):
+            if workload == "total":
+                assert p == pytest.approx(c, rel=1e-12)
+            else:
+                np.testing.assert_array_equal(np.asarray(p, dtype=float), np.asarray(c, dtype=float))

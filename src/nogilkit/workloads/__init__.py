@@ -2,12 +2,14 @@
 
 from .base import IMPLEMENTATIONS, CheckFailed, Problem, Unavailable, Workload
 from .histogram import Histogram
+from .kmeans import KMeans
 from .mandelbrot import Mandelbrot
 from .nbody import NBody
 from .spectral_norm import SpectralNorm
 from .total import Total
 
-WORKLOADS = {w.name: w for w in (Mandelbrot(), SpectralNorm(), NBody(), Histogram(), Total())}
+WORKLOADS = {w.name: w for w in (Mandelbrot(), SpectralNorm(), NBody(), KMeans(), Histogram(),
+                                        Total())}
 
 
 def get_workload(name):
