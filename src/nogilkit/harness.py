@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from ._memory import peak_rss, reset_peak_rss
-from .strategies.base import _add_note
+from .strategies.base import add_note
 from .workloads import CheckFailed
 
 
@@ -87,14 +87,13 @@ def run_combination(workload, problem, implementation, strategy, workers, option
         return row
     try:
         with strategy.start(workers, options) as session:
-            if hasattr(session, "share_inputs"):
-                session.share_inputs(problem.arrays)
+            session.share_inputs(problem.arrays)
             row.startup_seconds = session.startup_seconds
             first, _, _, result, _ = _measure_run(session, workload, problem, implementation)
             workload.check(problem, result)  # the warm-up run is checked too
             n = repeats
             if first * repeats > max_seconds:
-                n = max(min_repeats, min(repeats, int(max_seconds / max(first, 1e-9))))
+                n = max(min(min_repeats, repeats), int(max_seconds / max(first, 1e-9)))
             cpus, peaks = [], []
             for _ in range(n):
                 wall, cpu, peak, result, chunks = _measure_run(session, workload, problem,
@@ -112,7 +111,7 @@ def run_combination(workload, problem, implementation, strategy, workers, option
         row.reason = f"wrong result: {exc}"
         row.times = []
     except BaseException as exc:
-        _add_note(exc, f"while running workload {workload.name!r} ({implementation}) "
+        add_note(exc, f"while running workload {workload.name!r} ({implementation}) "
                        f"with strategy {strategy.name!r} on {workers} workers")
         raise
     return row

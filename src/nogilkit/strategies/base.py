@@ -36,7 +36,7 @@ class ChunkOutcome:
     pid: int
 
 
-def _add_note(exc, note):
+def add_note(exc, note):
     if hasattr(exc, "add_note"):  # Python >= 3.11
         exc.add_note(note)
     else:
@@ -54,7 +54,7 @@ def run_task(task):
     try:
         partial = workload.run_chunk(task.params, arrays, task.spec, task.implementation)
     except Exception as exc:
-        _add_note(exc, f"in chunk {task.index} ({task.spec!r}) of workload {task.workload!r}, "
+        add_note(exc, f"in chunk {task.index} ({task.spec!r}) of workload {task.workload!r}, "
                        f"implementation {task.implementation!r}")
         raise
     cpu = time.thread_time() - start
@@ -71,6 +71,9 @@ class Session:
     #: True where chunks run in other processes, whose CPU time and memory
     #: the harness must add to this process's.
     remote = False
+
+    def share_inputs(self, arrays):
+        """Ship the problem's input arrays ahead of timing, where the strategy can."""
 
     def run(self, workload, problem, implementation):
         """(result, [ChunkOutcome]) of one whole computation."""

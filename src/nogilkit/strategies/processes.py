@@ -14,7 +14,7 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from .base import ChunkedSession, Strategy, _add_note, run_task
+from .base import ChunkedSession, Strategy, add_note, run_task
 from .transfer import SharedArrays
 
 POOL_APIS = ("executor", "pool", "pool-unordered")
@@ -64,7 +64,7 @@ class ProcessSession(ChunkedSession):
                     break
         except Exception as exc:
             self.close(abort=True)
-            _add_note(exc, f"worker processes ({options.start_method}) could not start: with "
+            add_note(exc, f"worker processes ({options.start_method}) could not start: with "
                            "spawn or forkserver the main module must be importable (a script "
                            "file, not standard input)")
             raise
