@@ -2,7 +2,7 @@
 
 A script, not a test and not an asv benchmark::
 
-    python benchmarks/kmeans_vs_sklearn.py [--points N] [--features D] [--k K]
+    python tools/kmeans_vs_sklearn.py [--points N] [--features D] [--k K]
                                            [--iterations I] [--repeats R]
 
 Both cluster the same blobs from the same initial centres (the last k points)

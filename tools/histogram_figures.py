@@ -2,7 +2,7 @@
 
 Run it with the installed package (not the source tree):
 
-    python benchmarks/histogram_figures.py
+    python tools/histogram_figures.py
 
 It first checks that nogilkit.histogram equals numpy.histogram on the data
 it times, then prints the median of several runs of each, the ratios, and

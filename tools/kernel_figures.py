@@ -1,6 +1,6 @@
 """The figures the kernel catalogue reports, measured and verified on this machine.
 
-    python benchmarks/kernel_figures.py [--quick] [--threads 1,2] [--repeats 5]
+    python tools/kernel_figures.py [--quick] [--threads 1,2] [--repeats 5]
 
 Every kernel result is checked before its time is printed: against the
 pure-Python reference (bit for bit), a published value, or the NumPy

@@ -1,0 +1,59 @@
+"""Every asv benchmark runs once at its first parameters, so a broken benchmark
+fails the normal test run too (asv itself runs in CI after the tests)."""
+
+import importlib
+import inspect
+import itertools
+import pathlib
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PREFIXES = ("time_", "peakmem_", "mem_", "track_")
+MODULES = sorted(p.stem for p in (ROOT / "benchmarks").glob("bench_*.py"))
+
+
+def benchmarks():
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    for name in MODULES:
+        module = importlib.import_module(f"benchmarks.{name}")
+        for attr, obj in vars(module).items():
+            if attr.startswith(PREFIXES) and inspect.isfunction(obj):
+                yield pytest.param(None, obj, id=f"{name}.{attr}")
+            elif inspect.isclass(obj) and obj.__module__ == module.__name__:
+                for method in dir(obj):
+                    if method.startswith(PREFIXES):
+                        yield pytest.param(obj, method, id=f"{name}.{attr}.{method}")
+
+
+@pytest.mark.parametrize("cls,target", list(benchmarks()))
+def test_benchmark_runs(cls, target):
+    if cls is None:
+        result = target()
+        if target.__name__.startswith("track_"):
+            assert result > 0
+        return
+    params = getattr(cls, "params", [])
+    if params and not isinstance(params[0], (list, tuple)):
+        params = [params]
+    ran = 0
+    # The first combination that setup accepts (others are skipped by design).
+    for combination in itertools.product(*params):
+        bench = cls()
+        try:
+            if hasattr(bench, "setup"):
+                bench.setup(*combination)
+        except NotImplementedError:
+            continue
+        try:
+            result = getattr(bench, target)(*combination)
+            if target.startswith("track_"):
+                assert result > 0
+        finally:
+            if hasattr(bench, "teardown"):
+                bench.teardown(*combination)
+        ran += 1
+        break
+    assert ran == 1, "no parameter combination could run"
