@@ -36,4 +36,8 @@ range="main~${commits}..main"
 (( commits == count )) && range="main"
 asv run --skip-existing-successful "${pythons[@]}" "$range" --steps "$commits"
 asv publish
+# Without internet the page's CDN scripts do not load: use Debian's copies.
+if [[ -d /usr/share/javascript/jquery-flot ]]; then
+    python benchmarks/vendor_dashboard.py .asv/html
+fi
 echo "dashboard: .asv/html/index.html (asv preview to serve it)"
