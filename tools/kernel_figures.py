@@ -30,6 +30,28 @@ def row(name, seconds, note=""):
     print(f"  {name:<44}{seconds:>11.4f} s  {note}")
 
 
+def mandelbrot_figures(size, threads, repeats):
+    print(f"mandelbrot {size}x{size}, max_iter 256")
+    region = (-2.0, 0.5, -1.25, 1.25)
+    rows = sorted({int(y) for y in np.linspace(0, size - 1, 20)})  # evenly spaced
+    python, sample = measure(lambda: [reference.mandelbrot_row(y, size, size, 256, region)
+                                      for y in rows], max(1, repeats // 2), warmup=0)
+    python_s = python.median * size / len(rows)
+    per_pixel = python.median / (len(rows) * size)
+    row(f"python reference ({len(rows)} rows x {size / len(rows):.0f})", python_s,
+        f"est., {per_pixel * 1e6:.2f} us per pixel")
+    base = first = None
+    for t in threads:
+        timing, image = measure(lambda: nogilkit.mandelbrot(size, size, 256, threads=t), repeats)
+        check(np.array_equal(image[rows], np.array(sample, dtype=np.int32)),
+              f"threads={t} rows == reference rows")
+        first = image if first is None else first
+        check(np.array_equal(image, first), f"threads={t} bitwise equal")
+        base = base or timing.median
+        row(f"cython threads={t}", timing.median,
+            f"{python_s / timing.median:6.1f}x vs python, {base / timing.median:4.2f}x vs 1 thread")
+
+
 def spectral_norm_figures(n, threads, repeats):
     print(f"spectral_norm n={n}, 10 iterations")
     check(f"{nogilkit.spectral_norm(100):.9f}" == "1.274219991", "published n=100 value")
@@ -122,6 +144,7 @@ def main(argv=None):
     print(f"nogilkit {nogilkit.__version__}, {cpus} CPUs, threads {threads}, "
           f"median of {args.repeats}")
     q = args.quick
+    mandelbrot_figures(200 if q else 2000, threads, args.repeats)
     spectral_norm_figures(200 if q else 2000, threads, args.repeats)
     nbody_figures(10_000 if q else 500_000, args.repeats)
     nbody_direct_figures(256 if q else 4096, 2 if q else 10, threads, args.repeats)
