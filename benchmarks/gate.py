@@ -22,8 +22,18 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 # What the gate watches: the scaling ratios, which survive a noisy machine,
 # and a few kernel timings.
 DEFAULT_BENCH = r"bench_scaling|Mandelbrot\.time_mandelbrot|SpectralNorm\.time|NBody\.time_nbody$"
-# Chosen from the noise measured on identical commits (see the README).
+# Three runs of one commit on the 2-core development machine: the watched
+# benchmarks varied by at most 1.13x (max/min); 1.5 stays clear of that and
+# catches a genuine 2x slowdown.
 DEFAULT_FACTOR = 1.5
+
+
+def watched(name, params):
+    """The gate judges the track_ ratios and single-thread timings. Wall times
+    on several threads swing too much on a shared machine: three runs of one
+    commit gave max/min 1.88 for Mandelbrot on 2 threads, against at most
+    1.13 for everything watched here."""
+    return higher_is_better(name) or not params or tuple(params) == ("1",)
 
 
 def higher_is_better(name):
@@ -57,6 +67,8 @@ def compare(base, head, factor):
     """
     rows = []
     for key in sorted(base.keys() & head.keys()):
+        if not watched(*key):
+            continue
         b, h = base[key], head[key]
         if b <= 0 or h <= 0:
             continue

@@ -40,6 +40,12 @@ def test_identical_runs_pass(gate):
                                     "bench_kernels.Mandelbrot.time_mandelbrot"}
 
 
+def test_multi_thread_wall_times_are_not_judged(gate):
+    assert gate.watched("bench_kernels.Mandelbrot.time_mandelbrot", ("1",))
+    assert not gate.watched("bench_kernels.Mandelbrot.time_mandelbrot", ("2",))
+    assert gate.watched("bench_scaling.track_speedup_2_threads", ())
+
+
 def test_a_planted_2x_slowdown_is_caught(gate, tmp_path):
     def slower(name, value):
         if name == "bench_kernels.Mandelbrot.time_mandelbrot":
