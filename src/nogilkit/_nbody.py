@@ -90,7 +90,7 @@ def check_nbody_direct_args(positions, velocities, masses, steps, dt, softening)
         raise ValueError("masses must be >= 0")
     steps = _validation.integer("steps", steps, minimum=0)
     dt = _validation.finite_float("dt", dt)
-    softening = _validation.nonnegative_float("softening", softening)
+    softening = _validation.finite_float("softening", softening, minimum=0.0)
     return positions, velocities, masses, steps, dt, softening
 
 

@@ -48,14 +48,6 @@ def finite_float(name, value, *, minimum=None):
     return value
 
 
-def nonnegative_float(name, value):
-    """``value`` as a finite float >= 0, else TypeError/ValueError."""
-    value = finite_float(name, value)
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return value
-
-
 def real_array(name, value, *, ndim, copy=False):
     """``value`` as a C-contiguous float64 array of ``ndim`` dimensions with finite values.
 
