@@ -10,7 +10,7 @@ import contextlib
 import os
 
 from ._parallel import available_cpus
-from .harness import run_combination
+from .harness import run_group
 from .report import Report, cpu_model
 from .strategies import STRATEGIES, Options, get_strategy
 from .workloads import IMPLEMENTATIONS, WORKLOADS, get_workload
@@ -96,7 +96,9 @@ def compare(workloads=DEFAULT_WORKLOADS, implementations=DEFAULT_IMPLEMENTATIONS
     options : Options, optional
         Start method, pool API, chunksize, transfer of arrays, chunks per worker.
     progress : callable, optional
-        Called as ``progress(done, total, label)`` before each combination.
+        Called as ``progress(done, total, label)`` before each workload and
+        implementation, whose strategies are measured together, runs
+        interleaved.
     """
     workloads, implementations, strategies, workers = validate(
         workloads, implementations, strategies, workers, size=size, repeats=repeats)
@@ -108,16 +110,21 @@ def compare(workloads=DEFAULT_WORKLOADS, implementations=DEFAULT_IMPLEMENTATIONS
         "options": vars(options), "descriptions": {},
     }, machine=machine_info())
     problems = {}
+    groups = {}  # (workload, implementation) -> [(strategy, workers)], in plan order
+    for w, i, s, n in todo:
+        groups.setdefault((w, i), []).append((get_strategy(s), n))
+    done = 0
     with single_threaded_libraries() as pinned:
         report.config["blas_threads_pinned"] = pinned
-        for done, (w, i, s, n) in enumerate(todo):
+        for (w, i), combos in groups.items():
             if progress:
-                progress(done, len(todo), f"{w} {i}+{s} x{n}")
+                progress(done, len(todo), f"{w} {i} ({len(combos)} strategies x workers)")
             if w not in problems:
                 problems[w] = get_workload(w).prepare_checked(size)
                 report.config["descriptions"][w] = problems[w].description
-            report.rows.append(run_combination(get_workload(w), problems[w], i, get_strategy(s),
-                                               n, options, repeats=repeats, max_seconds=max_seconds))
+            report.rows.extend(run_group(get_workload(w), problems[w], i, combos, options,
+                                         repeats=repeats, max_seconds=max_seconds))
+            done += len(combos)
     if progress:
         progress(len(todo), len(todo), "done")
     return report

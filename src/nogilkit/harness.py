@@ -1,7 +1,8 @@
-"""Run one combination (workload x implementation x strategy x workers) and measure it.
+"""Run combinations (workload x implementation x strategy x workers) and measure them.
 
 Per combination: start the strategy's pools (timed apart: start-up), one
-untimed warm-up run, then ``repeats`` timed runs. Every run's result is
+untimed warm-up run, then ``repeats`` timed runs, interleaved with those of
+the other strategies of the same workload and implementation. Every run's result is
 checked; a wrong answer makes the row a failed check, never a time. Wall time
 is ``time.perf_counter``; CPU time is this process's ``time.process_time``
 plus, under process strategies, the thread CPU time the workers spent on the
@@ -10,6 +11,7 @@ chunks; peak memory is this process's peak resident set during the run
 process's peak over its life.
 """
 
+import contextlib
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
@@ -74,44 +76,76 @@ def _measure_run(session, workload, problem, implementation):
     return wall, cpu, peak, result, len(outcomes)
 
 
-def run_combination(workload, problem, implementation, strategy, workers, options, *,
-                    repeats=5, min_repeats=3, max_seconds=5.0):
-    """A measured, checked Row. Runs slower than ``max_seconds / repeats`` get
-    fewer repeats (never fewer than ``min_repeats``), so slow pure-Python
-    rows do not dominate the comparison's time."""
-    row = Row(workload.name, problem.size, implementation, strategy.name, workers, "unavailable")
-    reason = workload.unavailable(implementation) or strategy.unavailable(
-        workload, implementation, options)
-    if reason:
-        row.reason = reason
-        return row
-    try:
-        with strategy.start(workers, options) as session:
-            session.share_inputs(problem.arrays)
-            row.startup_seconds = session.startup_seconds
-            first, _, _, result, _ = _measure_run(session, workload, problem, implementation)
-            workload.check(problem, result)  # the warm-up run is checked too
+def run_combination(workload, problem, implementation, strategy, workers, options, **kwargs):
+    """One combination measured on its own: ``run_group`` with a single member."""
+    return run_group(workload, problem, implementation, [(strategy, workers)], options,
+                     **kwargs)[0]
+
+
+def _annotated(exc, workload, implementation, strategy, workers):
+    add_note(exc, f"while running workload {workload.name!r} ({implementation}) "
+                  f"with strategy {strategy.name!r} on {workers} workers")
+    return exc
+
+
+def run_group(workload, problem, implementation, combos, options, *,
+              repeats=5, min_repeats=3, max_seconds=5.0):
+    """Measured, checked Rows for ``combos`` [(strategy, workers)] of one
+    workload and implementation, their timed runs interleaved.
+
+    Every session is started (start-up timed apart) and warmed up first; then
+    each round runs every combination once. A shared machine's speed drifts
+    over seconds; interleaving spreads that drift over all the rows, where
+    measuring one combination after another would hand it to whichever ran
+    at a slow moment. Runs slower than ``max_seconds / repeats`` get fewer
+    repeats (never fewer than ``min(min_repeats, repeats)``), so slow
+    pure-Python rows do not dominate the comparison's time.
+    """
+    rows = [Row(workload.name, problem.size, implementation, strategy.name, workers,
+                "unavailable") for strategy, workers in combos]
+    active = []  # (row, session, strategy, repeats, cpus, peaks)
+    with contextlib.ExitStack() as stack:
+        for row, (strategy, workers) in zip(rows, combos):
+            reason = workload.unavailable(implementation) or strategy.unavailable(
+                workload, implementation, options)
+            if reason:
+                row.reason = reason
+                continue
+            try:
+                session = stack.enter_context(strategy.start(workers, options))
+                session.share_inputs(problem.arrays)
+                row.startup_seconds = session.startup_seconds
+                first, _, _, result, _ = _measure_run(session, workload, problem, implementation)
+                workload.check(problem, result)  # the warm-up run is checked too
+            except CheckFailed as exc:
+                row.status, row.reason = "failed", f"wrong result: {exc}"
+                continue
+            except BaseException as exc:
+                raise _annotated(exc, workload, implementation, strategy, workers)
             n = repeats
             if first * repeats > max_seconds:
                 n = max(min(min_repeats, repeats), int(max_seconds / max(first, 1e-9)))
-            cpus, peaks = [], []
-            for _ in range(n):
-                wall, cpu, peak, result, chunks = _measure_run(session, workload, problem,
-                                                               implementation)
-                workload.check(problem, result)
+            active.append((row, session, strategy, n, [], []))
+        for round_ in range(max((a[3] for a in active), default=0)):
+            for row, session, strategy, n, cpus, peaks in active:
+                if round_ >= n or row.status == "failed":
+                    continue
+                try:
+                    wall, cpu, peak, result, chunks = _measure_run(session, workload, problem,
+                                                                   implementation)
+                    workload.check(problem, result)
+                except CheckFailed as exc:
+                    row.status, row.reason, row.times = "failed", f"wrong result: {exc}", []
+                    continue
+                except BaseException as exc:
+                    raise _annotated(exc, workload, implementation, strategy, row.workers)
                 row.times.append(wall)
                 cpus.append(cpu)
                 peaks.append(peak)
-            row.cpu_seconds = statistics.median(cpus)
-            row.peak_bytes = max(peaks)
-            row.chunks = chunks
-            row.status = "ok"
-    except CheckFailed as exc:
-        row.status = "failed"
-        row.reason = f"wrong result: {exc}"
-        row.times = []
-    except BaseException as exc:
-        add_note(exc, f"while running workload {workload.name!r} ({implementation}) "
-                       f"with strategy {strategy.name!r} on {workers} workers")
-        raise
-    return row
+                row.chunks = chunks
+        for row, session, strategy, n, cpus, peaks in active:
+            if row.status != "failed":
+                row.status = "ok"
+                row.cpu_seconds = statistics.median(cpus)
+                row.peak_bytes = max(peaks)
+    return rows
