@@ -116,9 +116,6 @@ def triad(a, b, c, scalar):
     return a
 
 
-    return counts.reshape(height, width)
-
-
 # Points whose distances to every centre are held in memory at once.
 KMEANS_ROWS = 8192
 
