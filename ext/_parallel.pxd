@@ -30,6 +30,7 @@ cdef inline bint claim_chunk(int64_t* next_chunk, Py_ssize_t n_chunks,
     chunk[0] = nogilkit_fetch_add(next_chunk, 1)
     return chunk[0] < n_chunks
 
+
 cdef inline Py_ssize_t count_chunks(Py_ssize_t size, Py_ssize_t chunk) noexcept nogil:
     """How many chunks of ``chunk`` >= 1 items cover [0, size) (no overflow)."""
     return size // chunk + (size % chunk != 0)
@@ -42,8 +43,8 @@ cdef inline bint claim_range(int64_t* next_chunk, Py_ssize_t n_chunks, Py_ssize_
     Returns False once every chunk is claimed. Any number of threads may
     claim from one counter; each chunk goes to exactly one of them.
     """
-    cdef int64_t index = nogilkit_fetch_add(next_chunk, 1)
-    if index >= n_chunks:
+    cdef Py_ssize_t index
+    if not claim_chunk(next_chunk, n_chunks, &index):
         return False
     start[0] = index * chunk
     stop[0] = start[0] + min(chunk, size - start[0])

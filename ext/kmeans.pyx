@@ -21,7 +21,7 @@ from libc.string cimport memset
 
 import numpy as np
 
-from _parallel cimport nogilkit_fetch_add
+from _parallel cimport claim_chunk, count_chunks
 
 cdef extern from "math.h" nogil:
     # The quiet comparison of C99. Unlike "<", which may trap on NaN, it lets
@@ -371,7 +371,7 @@ cdef class KMeansJob:
 
         n_points, n_features = points.shape
         n_clusters = centres.shape[0]
-        n_chunks = (n_points + CHUNK - 1) // CHUNK
+        n_chunks = count_chunks(n_points, CHUNK)
         self.dtype = points.dtype
         self.single = points.dtype == np.float32
         self.points = points
@@ -430,10 +430,7 @@ cdef class KMeansJob:
         cdef int mode = self.mode
         cdef Py_ssize_t chunk, done = 0
         with nogil:
-            while True:
-                chunk = nogilkit_fetch_add(&self.next_chunk, 1)
-                if chunk >= self.run.n_chunks:
-                    break
+            while claim_chunk(&self.next_chunk, self.run.n_chunks, &chunk):
                 if self.single:
                     run_chunk(&self.run, mode, chunk, <float*>xt)
                 else:

@@ -8,7 +8,7 @@ from libc.stdint cimport int32_t, int64_t
 
 from cython.parallel cimport prange
 
-from _parallel cimport claim_chunk
+from _parallel cimport claim_chunk, count_chunks
 
 # Pixels iterated side by side. One pixel's iterations form a dependency
 # chain bound by floating-point latency; independent lanes keep the core busy
@@ -96,7 +96,7 @@ cdef class MandelbrotJob:
         self.xmin, self.xmax, self.ymin, self.ymax = xmin, xmax, ymin, ymax
         self.max_iter = max_iter
         self.band_rows = band_rows
-        self.n_bands = (out.shape[0] + band_rows - 1) // band_rows
+        self.n_bands = count_chunks(out.shape[0], band_rows)
         self.next_band = 0
 
     def work(self):

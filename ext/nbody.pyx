@@ -8,7 +8,7 @@ from libc.math cimport sqrt
 from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
 
-from _parallel cimport claim_chunk
+from _parallel cimport claim_chunk, count_chunks
 
 
 # -- five bodies, the Benchmarks Game ------------------------------------------
@@ -147,7 +147,7 @@ cdef class AccelerationJob:
         self.a = out
         self.eps2 = softening * softening
         self.chunk = chunk
-        self.n_chunks = (n + chunk - 1) // chunk
+        self.n_chunks = count_chunks(n, chunk)
         self.next_chunk = 0
 
     def work(self):

@@ -7,7 +7,7 @@ nogilkit.spectral_norm.
 
 from libc.stdint cimport int64_t
 
-from _parallel cimport claim_chunk
+from _parallel cimport claim_chunk, count_chunks
 
 
 cdef inline double denominator(int64_t i, int64_t j) noexcept nogil:
@@ -55,7 +55,7 @@ cdef class ProductJob:
         self.out = out
         self.transpose = transpose
         self.band_rows = band_rows
-        self.n_bands = (u.shape[0] + band_rows - 1) // band_rows
+        self.n_bands = count_chunks(u.shape[0], band_rows)
         self.next_band = 0
 
     def work(self):

@@ -5,7 +5,7 @@ The public, validating entry points are nogilkit.triad and nogilkit.total.
 
 from libc.stdint cimport int64_t
 
-from _parallel cimport claim_chunk
+from _parallel cimport claim_chunk, count_chunks
 
 # total() sums fixed blocks of SUM_BLOCK values, each with SUM_LANES interleaved
 # accumulators (independent adds keep the core busy), then combines the block
@@ -35,7 +35,7 @@ cdef class TriadJob:
         self.a, self.b, self.c = a, b, c
         self.scalar = scalar
         self.chunk = chunk
-        self.n_chunks = (a.shape[0] + chunk - 1) // chunk
+        self.n_chunks = count_chunks(a.shape[0], chunk)
         self.next_chunk = 0
 
     def work(self):
@@ -99,7 +99,7 @@ cdef class TotalJob:
         self.x = x
         self.sums = sums
         self.blocks_per_chunk = blocks_per_chunk
-        self.n_chunks = (self.sums.shape[0] + blocks_per_chunk - 1) // blocks_per_chunk
+        self.n_chunks = count_chunks(self.sums.shape[0], blocks_per_chunk)
         self.next_chunk = 0
 
     def work(self):

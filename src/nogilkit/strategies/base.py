@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 
 from .._memory import peak_rss
+from ..workloads import get_workload
+from .transfer import resolve_arrays
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,6 @@ def add_note(exc, note):
 
 def run_task(task):
     """Compute one chunk (in this thread, this process or a worker process)."""
-    from ..workloads import get_workload
-    from .transfer import resolve_arrays
-
     workload = get_workload(task.workload)
     arrays = resolve_arrays(task.arrays)
     start = time.thread_time()
