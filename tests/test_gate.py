@@ -75,3 +75,61 @@ def test_noise_below_the_factor_passes(gate, tmp_path):
     rows = gate.compare(gate.load_results(RECORDED),
                         gate.load_results(planted(tmp_path, lambda n, v: v * 1.3)), 1.5)
     assert not any(r[5] for r in rows)
+
+
+def test_a_regression_must_show_twice(gate, tmp_path):
+    name = "bench_kernels.Mandelbrot.time_mandelbrot"
+    base = gate.load_results(RECORDED)
+    slower = gate.load_results(planted(tmp_path, lambda n, v: 2 * v if n == name else v))
+    first = gate.compare(base, slower, 1.5)
+    assert [r[0] for r in gate.confirmed(first, gate.compare(base, slower, 1.5))] == \
+        [r[0] for r in first if r[5]]
+    # A second measurement that shows no slowdown clears the suspect.
+    assert gate.confirmed(first, gate.compare(base, base, 1.5)) == []
+    # A benchmark that regresses only in the second measurement is not confirmed either.
+    assert gate.confirmed(gate.compare(base, base, 1.5), first) == []
+
+
+def test_the_confirming_pattern_matches_only_the_suspects(gate):
+    import re
+
+    pattern = gate.exact({("bench_kernels.NBody.time_nbody", ()),
+                          ("bench_kernels.Mandelbrot.time_mandelbrot", ("1",))})
+    # asv's -b searches "name(params)" for parametrised benchmarks.
+    labels = ["bench_kernels.NBody.time_nbody", "bench_kernels.NBodyDirect.time_nbody_direct(1)",
+              "bench_kernels.Mandelbrot.time_mandelbrot(1)",
+              "bench_kernels.Mandelbrot.time_mandelbrot(2)"]
+    assert [n for n in labels if re.search(pattern, n)] == labels[::2]
+
+
+def test_only_the_benchmarks_asked_for_are_judged(gate, tmp_path):
+    # Result files also hold what history runs measured; the gate judges its own set.
+    name = "bench_kernels.Stream.time_triad"
+    base = gate.load_results(RECORDED)
+    assert any(key[0] == name for key in base)
+    rows = gate.compare(base, gate.load_results(
+        planted(tmp_path, lambda n, v: 3 * v if n == name else v)), 1.5)
+    assert rows and name not in {r[0] for r in rows}
+    assert [r[0] for r in gate.compare(base, base, 1.5, bench=name) if r[1] == ("1",)] == [name]
+
+
+def with_control(results, speedup):
+    return {**results, ("bench_scaling.track_control_speedup_2_threads", ()): speedup}
+
+
+def test_scaling_figures_are_not_judged_when_the_cores_were_busy(gate, tmp_path):
+    name = "bench_scaling.track_speedup_2_threads"
+    base = gate.load_results(RECORDED)
+    halved = gate.load_results(planted(tmp_path, lambda n, v: v / 2 if n == name else v))
+    # The control kept its 2x in both runs: the halved speedup is a regression.
+    rows = gate.compare(with_control(base, 1.95), with_control(halved, 1.9), 1.5)
+    assert [r[0] for r in rows if r[5]] == [name]
+    # Something else took a core during the head run: its scaling is not judged,
+    # single-thread timings still are.
+    busy = gate.compare(with_control(base, 1.95), with_control(halved, 1.1), 1.5)
+    assert not any(r[5] for r in busy)
+    assert name not in {r[0] for r in busy}
+    assert "bench_kernels.Mandelbrot.time_mandelbrot" in {r[0] for r in busy}
+    assert "busy" in gate.busy(with_control(base, 1.95), with_control(halved, 1.1))
+    # The control itself is never judged.
+    assert gate.CONTROL not in {r[0] for r in rows}
