@@ -21,7 +21,11 @@ DEFAULT_STRATEGIES = ("serial", "threads", "processes", "asyncio")
 DEFAULT_PLOT = "nogilkit-compare.png"
 
 
-def default_workers():
+def default_workers(workload=None):
+    """Worker counts when none are given: 1, 2 and all CPUs, or the workload's own
+    (``io`` waits rather than computes, so its concurrency goes beyond the cores)."""
+    if workload is not None and get_workload(workload).default_workers:
+        return list(get_workload(workload).default_workers)
     return sorted({1, 2, available_cpus()})
 
 
@@ -40,7 +44,7 @@ def _names(kind, values, valid, plural=None):
 
 def _workers(values):
     if values is None:
-        return default_workers()
+        return None  # each workload's default_workers
     values = list(values)
     for w in values:
         if isinstance(w, bool) or not isinstance(w, int) or w < 1:
@@ -67,10 +71,11 @@ def validate(workloads, implementations, strategies, workers, *, size, repeats, 
 
 
 def plan(workloads, implementations, strategies, workers):
-    """The combinations to run, in report order: serial once, on 1 worker."""
+    """The combinations to run, in report order: serial once, on 1 worker;
+    ``workers`` None means each workload's default."""
     return [(w, i, s, n)
             for w in workloads for i in implementations for s in strategies
-            for n in ([1] if s == "serial" else workers)]
+            for n in ([1] if s == "serial" else workers or default_workers(w))]
 
 
 def compare(workloads=DEFAULT_WORKLOADS, implementations=DEFAULT_IMPLEMENTATIONS,
@@ -86,7 +91,8 @@ def compare(workloads=DEFAULT_WORKLOADS, implementations=DEFAULT_IMPLEMENTATIONS
         installed, no OpenMP build, openmp with python...) become rows that
         say why.
     workers : sequence of int, optional
-        Worker counts (default 1, 2 and every available CPU). ``serial``
+        Worker counts (default 1, 2 and every available CPU; for ``io``,
+        whose workers wait rather than compute, 4 and 16). ``serial``
         always runs on one.
     size : str
         ``tiny``, ``small``, ``medium`` or ``large`` (see each workload).
@@ -106,21 +112,22 @@ def compare(workloads=DEFAULT_WORKLOADS, implementations=DEFAULT_IMPLEMENTATIONS
     todo = plan(workloads, implementations, strategies, workers)
     report = Report(rows=[], config={
         "workloads": workloads, "implementations": implementations, "strategies": strategies,
-        "workers": workers, "size": size, "repeats": repeats, "max_seconds": max_seconds,
+        "workers": workers or {w: default_workers(w) for w in workloads}, "size": size, "repeats": repeats, "max_seconds": max_seconds,
         "options": vars(options), "descriptions": {},
     }, machine=machine_info())
-    problems = {}
+    problems = {}  # each closed at the end: io's holds a server process
     groups = {}  # (workload, implementation) -> [(strategy, workers)], in plan order
     for w, i, s, n in todo:
         groups.setdefault((w, i), []).append((get_strategy(s), n))
     done = 0
-    with single_threaded_libraries() as pinned:
+    with contextlib.ExitStack() as cleanup, single_threaded_libraries() as pinned:
         report.config["blas_threads_pinned"] = pinned
         for (w, i), combos in groups.items():
             if progress:
                 progress(done, len(todo), f"{w} {i} ({len(combos)} strategies x workers)")
             if w not in problems:
                 problems[w] = get_workload(w).prepare_checked(size)
+                cleanup.callback(problems[w].close)
                 report.config["descriptions"][w] = problems[w].description
             report.rows.extend(run_group(get_workload(w), problems[w], i, combos, options,
                                          repeats=repeats, max_seconds=max_seconds))
@@ -190,7 +197,9 @@ def availability():
         lines.append(f"  {s.name:<19}{s.summary} [{note}]")
     lines.append(f"implementations: {', '.join(IMPLEMENTATIONS)}")
     lines.append(f"available CPUs: {available_cpus()}; default workers: "
-                 f"{', '.join(map(str, default_workers()))}")
+                 f"{', '.join(map(str, default_workers()))}"
+                 + "".join(f"; {w.name}: {', '.join(map(str, w.default_workers))}"
+                           for w in WORKLOADS.values() if w.default_workers))
     return lines
 
 

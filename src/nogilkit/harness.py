@@ -35,6 +35,7 @@ class Row:
     startup_seconds: float = None
     peak_bytes: int = None
     chunks: int = None
+    ideal_seconds: float = None  # a waiting workload's bound (io: requests x latency / workers)
 
     @property
     def ok(self):
@@ -102,7 +103,8 @@ def run_group(workload, problem, implementation, combos, options, *,
     pure-Python rows do not dominate the comparison's time.
     """
     rows = [Row(workload.name, problem.size, implementation, strategy.name, workers,
-                "unavailable") for strategy, workers in combos]
+                "unavailable", ideal_seconds=workload.ideal_seconds(problem, workers))
+            for strategy, workers in combos]
     active = []  # (row, session, strategy, repeats, cpus, peaks)
     with contextlib.ExitStack() as stack:
         for row, (strategy, workers) in zip(rows, combos):

@@ -66,6 +66,7 @@ class Report:
             "vs_serial": vs_serial,
             "efficiency": vs_serial / row.workers if vs_serial else None,
             "karp_flatt": karp_flatt(vs_serial, row.workers),
+            "over_ideal": row.median / row.ideal_seconds if row.ideal_seconds else None,
         }
 
     def workloads(self):
@@ -79,6 +80,8 @@ class Report:
         if not rows:
             return f"{workload}: nothing ran."
         most = max(r.workers for r in rows)
+        if any(r.ideal_seconds for r in rows):
+            return self._waiting_reading(workload, rows, most)
 
         def best(implementation, strategy):
             found = [r for r in rows if r.implementation == implementation
@@ -113,6 +116,18 @@ class Report:
                 parts.append(f"{strategy} {self.figures(row)['vs_serial']:.2f}x")
         where = f"on {most} workers" if most > 1 else "on 1 worker"
         return f"{workload} {where}: " + "; ".join(parts) + "." if parts else f"{workload}: see the table."
+
+    def _waiting_reading(self, workload, rows, most):
+        """For a workload that waits (io): each strategy against the ideal time."""
+        parts = []
+        for row in rows:
+            if row.workers == most or row.strategy == "serial":
+                note = (f", after {row.startup_seconds:.2f} s of start-up"
+                        if row.startup_seconds and row.startup_seconds > 0.1 else "")
+                parts.append(f"{row.implementation}+{row.strategy} x{row.workers} "
+                             f"{self.figures(row)['over_ideal']:.2f}x{note}")
+        return (f"{workload}: time against the ideal, requests x latency / workers (1.00x is "
+                f"perfect): " + "; ".join(parts) + ".")
 
     # -- output ----------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ import dataclasses
 import multiprocessing
 
 from .compiled import NumbaParallel, OpenMP
-from .coroutines import Asyncio, AsyncioProcesses, AsyncioThreads
+from .coroutines import Asyncio, AsyncioProcesses, AsyncioThreads, ThreadsToLoop
 from .processes import POOL_APIS, TRANSFERS, Processes
 from .serial import Serial
 from .threads import Threads
@@ -12,7 +12,7 @@ from .threads import Threads
 STRATEGIES = {
     s.name: s
     for s in (Serial(), Threads(), Processes(), Asyncio(), AsyncioThreads(), AsyncioProcesses(),
-              OpenMP(), NumbaParallel())
+              ThreadsToLoop(), OpenMP(), NumbaParallel())
 }
 
 

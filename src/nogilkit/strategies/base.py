@@ -45,6 +45,11 @@ def add_note(exc, note):
         exc.args = (*exc.args, note) if exc.args else (note,)
 
 
+def _chunk_note(exc, task):
+    add_note(exc, f"in chunk {task.index} ({task.spec!r}) of workload {task.workload!r}, "
+                   f"implementation {task.implementation!r}")
+
+
 def run_task(task):
     """Compute one chunk (in this thread, this process or a worker process)."""
     workload = get_workload(task.workload)
@@ -53,14 +58,27 @@ def run_task(task):
     try:
         partial = workload.run_chunk(task.params, arrays, task.spec, task.implementation)
     except Exception as exc:
-        add_note(exc, f"in chunk {task.index} ({task.spec!r}) of workload {task.workload!r}, "
-                       f"implementation {task.implementation!r}")
+        _chunk_note(exc, task)
         raise
     cpu = time.thread_time() - start
     # A worker process's peak RSS over its life (the session); in this
     # process the harness measures memory itself.
     peak = peak_rss() if multiprocessing.parent_process() is not None else 0
     return ChunkOutcome(partial, cpu, peak, os.getpid())
+
+
+async def run_task_async(task):
+    """run_task as a coroutine on this process's event loop: the workload's
+    ``run_chunk_async`` (I/O awaits; CPU work runs whole, blocking the loop)."""
+    workload = get_workload(task.workload)
+    start = time.thread_time()
+    try:
+        partial = await workload.run_chunk_async(task.params, resolve_arrays(task.arrays), task.spec,
+                                                 task.implementation)
+    except Exception as exc:
+        _chunk_note(exc, task)
+        raise
+    return ChunkOutcome(partial, time.thread_time() - start, 0, os.getpid())
 
 
 class Session:

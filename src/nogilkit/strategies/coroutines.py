@@ -2,15 +2,20 @@
 
 ``asyncio``: each chunk is a coroutine on one event loop. Coroutines switch
 only at ``await``; CPU work never awaits, so they run one after another on
-one thread: cooperative switching gives no parallelism for CPU work.
+one thread: cooperative switching gives no parallelism for CPU work, while
+I/O (workload ``io``) overlaps, as many requests at once as the workers.
 ``asyncio+threads``: ``loop.run_in_executor`` with a thread pool (what
 ``asyncio.to_thread`` does), so nogil kernels run in parallel while the loop
 stays free. ``asyncio+processes``: ``run_in_executor`` with a process pool.
+``threads+loop``: threads compute chunks and hand each result to a
+coroutine on the event loop with ``asyncio.run_coroutine_threadsafe``: the
+loop's objects (here an ``asyncio.Queue``) are not thread-safe, and that is
+the documented way for other threads to use them.
 """
 
 import asyncio
 
-from .base import ChunkedSession, Strategy, run_task
+from .base import ChunkedSession, Strategy, run_task, run_task_async
 from .processes import Processes, ProcessSession
 from .threads import ThreadSession
 
@@ -31,14 +36,24 @@ async def _gather_or_cancel(awaitables):
 async def _coroutine_chunk(task, limit):
     async with limit:
         await asyncio.sleep(0)  # a switch point, as a real coroutine would have
-        return run_task(task)
+        return await run_task_async(task)
 
 
-class CoroutineSession(ChunkedSession):
-    def __init__(self, workers, chunks_per_worker):
-        super().__init__(workers, chunks_per_worker)
+class _OwnLoop:
+    """Mixin: the session owns an event loop, closed after its pools."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
         self.loop = asyncio.new_event_loop()
 
+    def close(self, *, abort=False):
+        try:
+            super().close(abort=abort)
+        finally:
+            self.loop.close()
+
+
+class CoroutineSession(_OwnLoop, ChunkedSession):
     def map_tasks(self, tasks):
         async def main():
             limit = asyncio.Semaphore(self.workers)  # "workers" coroutines at a time
@@ -46,11 +61,8 @@ class CoroutineSession(ChunkedSession):
 
         return self.loop.run_until_complete(main())
 
-    def close(self, *, abort=False):
-        self.loop.close()
 
-
-class _ExecutorOnLoop:
+class _ExecutorOnLoop(_OwnLoop):
     """Mixin: a session's chunks go through loop.run_in_executor on its pool."""
 
     def executor(self):
@@ -64,27 +76,54 @@ class _ExecutorOnLoop:
 
         return self.loop.run_until_complete(main())
 
-    def close(self, *, abort=False):
-        try:
-            super().close(abort=abort)
-        finally:
-            self.loop.close()
-
 
 class LoopThreadSession(_ExecutorOnLoop, ThreadSession):
-    def __init__(self, workers, chunks_per_worker):
-        super().__init__(workers, chunks_per_worker)
-        self.loop = asyncio.new_event_loop()
-
     def executor(self):
         return self.thread_pool
+
+
+class HandoffSession(_OwnLoop, ThreadSession):
+    """Pool threads run the chunks; each hands its outcome to the loop."""
+
+    def map_tasks(self, tasks):
+        async def main():
+            arrived = asyncio.Queue()  # an asyncio object: touched only on the loop
+
+            async def deliver(index, outcome, error):
+                await arrived.put((index, outcome, error))
+
+            def work(index, task):
+                # In a pool thread: compute, then hand over through the loop.
+                try:
+                    outcome, error = run_task(task), None
+                except BaseException as exc:  # delivered, re-raised on the loop
+                    outcome, error = None, exc
+                asyncio.run_coroutine_threadsafe(deliver(index, outcome, error), loop).result()
+
+            loop = asyncio.get_running_loop()
+            futures = [self.thread_pool.submit(work, i, t) for i, t in enumerate(tasks)]
+            outcomes = [None] * len(tasks)
+            try:
+                for _ in tasks:
+                    index, outcome, error = await arrived.get()
+                    if error is not None:
+                        raise error
+                    outcomes[index] = outcome
+            finally:
+                for future in futures:
+                    future.cancel()
+                # Threads still running wait for their handoff, which needs the loop.
+                await asyncio.gather(*(asyncio.wrap_future(f) for f in futures
+                                       if not f.cancelled()), return_exceptions=True)
+            return outcomes
+
+        return self.loop.run_until_complete(main())
 
 
 class LoopProcessSession(_ExecutorOnLoop, ProcessSession):
     def __init__(self, workers, options):
         # run_in_executor needs a concurrent.futures Executor.
         super().__init__(workers, options.replace(pool="executor"))
-        self.loop = asyncio.new_event_loop()
 
     def executor(self):
         return self.pool
@@ -112,3 +151,11 @@ class AsyncioProcesses(Processes):
 
     def start(self, workers, options):
         return LoopProcessSession(workers, options)
+
+
+class ThreadsToLoop(Strategy):
+    name = "threads+loop"
+    summary = "threads hand each result to an event loop (asyncio.run_coroutine_threadsafe)"
+
+    def start(self, workers, options):
+        return HandoffSession(workers, options.chunks_per_worker)

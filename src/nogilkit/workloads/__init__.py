@@ -2,6 +2,7 @@
 
 from .base import IMPLEMENTATIONS, CheckFailed, Problem, Unavailable, Workload
 from .histogram import Histogram
+from .io import IO
 from .kmeans import KMeans
 from .mandelbrot import Mandelbrot
 from .nbody import NBody
@@ -9,7 +10,7 @@ from .spectral_norm import SpectralNorm
 from .total import Total
 
 WORKLOADS = {w.name: w for w in (Mandelbrot(), SpectralNorm(), NBody(), KMeans(), Histogram(),
-                                        Total())}
+                                        Total(), IO())}
 
 
 def get_workload(name):

@@ -31,6 +31,12 @@ class Problem:
     arrays: dict = field(default_factory=dict)
     expected: object = None
     description: str = ""
+    resources: list = field(default_factory=list)  # callables that release what prepare started
+
+    def close(self):
+        """Release what ``prepare`` started (io's server process), last first; idempotent."""
+        while self.resources:
+            self.resources.pop()()
 
 
 def numba_missing():
@@ -47,6 +53,7 @@ class Workload:
     summary = ""
     sizes = {}  # size name -> parameters; "tiny" is for tests, "small" the default
     implementations = ("python", "numpy", "cython")
+    default_workers = None  # worker counts when none are given; None: 1, 2 and all CPUs
 
     def prepare(self, size):
         raise NotImplementedError
@@ -59,6 +66,12 @@ class Workload:
         """One chunk's partial result. Must use only its arguments: it may run in another process."""
         raise NotImplementedError
 
+    async def run_chunk_async(self, params, arrays, spec, implementation):
+        """``run_chunk`` as a coroutine, for the ``asyncio`` strategy. CPU work
+        never awaits, so by default the chunk runs whole, blocking the loop;
+        I/O workloads override it with a chunk that awaits its I/O."""
+        return self.run_chunk(params, arrays, spec, implementation)
+
     def combine(self, problem, specs, partials):
         raise NotImplementedError
 
@@ -70,6 +83,10 @@ class Workload:
         """The whole computation; ``run_round(specs, arrays)`` runs chunks and returns partials in order."""
         specs = self.split(problem, n_chunks)
         return self.combine(problem, specs, run_round(specs, problem.arrays))
+
+    def ideal_seconds(self, problem, workers):
+        """The shortest possible time on ``workers``, where waiting sets it (io); else None."""
+        return None
 
     def unavailable(self, implementation):
         """Why this workload cannot run ``implementation`` here, or None."""
