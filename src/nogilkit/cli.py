@@ -42,17 +42,9 @@ def _compare(args, parser):
         engine.validate(**run)  # every name and number, before the long run starts
     except ValueError as exc:
         parser.error(str(exc))
-    if args.quiet:
-        report = engine.compare(**run)
-    else:
-        from .progress import progress_bar
-
-        with progress_bar() as progress:
-            report = engine.compare(**run, progress=progress)
+    report = _with_progress(engine.compare, args.quiet, **run)
     print(report)
-    if args.json:
-        report.to_json(args.json)
-        print(f"wrote {args.json}")
+    _write_json(args.json, report.to_dict())
     if plot:
         report.plot(plot)
         print(f"wrote {plot}")
@@ -62,6 +54,90 @@ def _compare(args, parser):
     if failed:
         print(f"{len(failed)} combination(s) computed a wrong result")
     return 1 if failed else 0
+
+
+def _with_progress(function, quiet, **kwargs):
+    """``function(**kwargs)``, with a progress bar on stderr unless ``quiet``."""
+    if quiet:
+        return function(**kwargs)
+    from .progress import progress_bar
+
+    with progress_bar() as progress:
+        return function(**kwargs, progress=progress)
+
+
+def _write_json(path, data):
+    if path:
+        with open(path, "w") as f:
+            json.dump(data, f, indent=2)
+        print(f"wrote {path}")
+
+
+def _check_json_path(args, parser):
+    from .comparison import check_writable
+
+    if args.json:
+        try:
+            check_writable("--json", args.json)
+        except ValueError as exc:
+            parser.error(str(exc))
+
+
+def _serve(args, parser):
+    import asyncio
+
+    from . import server
+
+    try:
+        server.check_loopback(args.host)
+        server.check_settings(args.latency, args.size)
+    except (ValueError, TypeError) as exc:
+        parser.error(str(exc))
+
+    def ready(port):
+        print(f"serving on http://{args.host}:{port}/data/<index> (latency {args.latency * 1e3:g} ms, "
+              f"{args.size} bytes per answer); Ctrl-C stops", flush=True)
+
+    try:
+        asyncio.run(server.serve_forever(args.host, args.port, latency=args.latency,
+                                         size=args.size, ready=ready))
+    except KeyboardInterrupt:
+        print("stopped")
+    except OSError as exc:
+        print(f"nogilkit serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _mixed(args, parser):
+    from .mixed import service_under_load
+
+    _check_json_path(args, parser)
+    run = dict(variants=args.variants.split(",") if args.variants else None,
+               duration=args.duration, rate=args.rate, workers=args.workers)
+    try:
+        result = _with_progress(service_under_load, args.quiet, **run)
+    except ValueError as exc:
+        parser.error(str(exc))
+    print(result)
+    _write_json(args.json, result.to_dict())
+    return 0
+
+
+def _overhead(args, parser):
+    from .overhead import measure_overheads
+
+    _check_json_path(args, parser)
+    run = dict(quick=args.quick, max_payload=args.max_payload,
+               start_methods=args.start_methods.split(",") if args.start_methods else None)
+    try:
+        result = _with_progress(measure_overheads, args.quiet, **run)
+    except ValueError as exc:
+        parser.error(str(exc))
+    print(result)
+    _write_json(args.json, result.to_dict())
+    return 0
 
 
 def _positive(text):
@@ -76,6 +152,12 @@ def _positive(text):
 
 def _positive_list(text):
     return [_positive(item) for item in text.split(",") if item.strip()]
+
+
+def _json_and_quiet(command, handler):
+    command.add_argument("--json", metavar="PATH", help="write the result as JSON")
+    command.add_argument("--quiet", action="store_true", help="no progress bar")
+    command.set_defaults(handler=handler, subparser=command)
 
 
 def build_parser():
@@ -126,6 +208,44 @@ def build_parser():
     compare.add_argument("--no-plot", action="store_true", help="do not write a plot")
     compare.add_argument("--quiet", action="store_true", help="no progress bar")
     compare.set_defaults(handler=_compare, subparser=compare)
+
+    serve = commands.add_parser(
+        "serve", help="run the loopback HTTP test server of the io workload",
+        description="An HTTP/1.1 server on loopback: GET /data/<index> answers after --latency "
+                    "seconds with --size bytes (query parameters size= and latency= override "
+                    "them per request). Runs until Ctrl-C.")
+    serve.add_argument("--host", default="127.0.0.1", help="a loopback address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
+    serve.add_argument("--latency", type=float, default=0.020, help="seconds per answer (0.020)")
+    serve.add_argument("--size", type=int, default=16 * 1024, help="bytes per answer (16384)")
+    serve.set_defaults(handler=_serve, subparser=serve)
+
+    mixed = commands.add_parser(
+        "mixed", help="an asyncio service's lag and latency while CPU work runs four ways",
+        description="An event loop answers requests from a load generator in another process "
+                    "while Mandelbrot bands are computed inline on the loop, in threads (pure "
+                    "Python, holding the GIL), in threads (the nogil Cython kernel) or in "
+                    "processes; reports event-loop lag, request latency and throughput.")
+    mixed.add_argument("--variants", metavar="NAME,...",
+                       help="inline, python-threads, cython-threads, processes (default all)")
+    mixed.add_argument("--duration", type=float, default=3.0, help="seconds per variant (3)")
+    mixed.add_argument("--rate", type=float, default=100.0, help="requests per second (100)")
+    mixed.add_argument("--workers", type=_positive,
+                       help="threads or processes for the CPU work (default: CPUs - 1, at least 1)")
+    _json_and_quiet(mixed, handler=_mixed)
+
+    overhead = commands.add_parser(
+        "overhead", help="what calls, threads, tasks, processes and pickling cost here",
+        description="Time the mechanisms themselves: a call vs a generator resume vs an await, "
+                    "thread start, thread-pool and asyncio-task round trips, process start per "
+                    "start method, and process-pool round trips of 1 KiB to 64 MiB by pickle "
+                    "against shared memory.")
+    overhead.add_argument("--quick", action="store_true", help="fewer, shorter samples")
+    overhead.add_argument("--max-payload", type=_positive, default=64 * 2**20, metavar="BYTES",
+                          help="largest round-trip payload (default 64 MiB)")
+    overhead.add_argument("--start-methods", metavar="NAME,...",
+                          help="process start methods to time (default all available)")
+    _json_and_quiet(overhead, handler=_overhead)
     return parser
 
 
