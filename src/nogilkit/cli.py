@@ -140,6 +140,26 @@ def _overhead(args, parser):
     return 0
 
 
+def _demo(args, parser):
+    from . import demos
+
+    if args.json and args.name == "histogram":
+        parser.error("demo histogram has no JSON form; --json works for counter and contention")
+    _check_json_path(args, parser)
+    run = {"histogram": demos.histogram_race, "counter": demos.counter_race,
+           "contention": demos.lock_contention}[args.name]
+    kwargs = {}
+    if args.threads is not None:
+        kwargs["threads"] = args.threads if args.name == "contention" else args.threads[0]
+        if args.name != "contention" and len(args.threads) != 1:
+            parser.error(f"demo {args.name} takes one thread count, got {len(args.threads)}")
+    result = run(**kwargs)
+    print(result)
+    if args.json:
+        _write_json(args.json, result.to_dict())
+    return 0
+
+
 def _positive(text):
     try:
         value = int(text)
@@ -246,6 +266,18 @@ def build_parser():
     overhead.add_argument("--start-methods", metavar="NAME,...",
                           help="process start methods to time (default all available)")
     _json_and_quiet(overhead, handler=_overhead)
+
+    demo = commands.add_parser(
+        "demo", help="shared state between threads: races, locks, queues",
+        description="counter: a read-modify-write counter from plain threads, unsynchronised "
+                    "(updates lost), with a Lock and with a Queue to one owner thread (exact). "
+                    "contention: time per operation as more threads contend for one Lock. "
+                    "histogram: one histogram counted from nogil threads four ways.")
+    demo.add_argument("name", choices=("counter", "contention", "histogram"))
+    demo.add_argument("--threads", type=_positive_list, metavar="N[,N...]",
+                      help="threads (contention: a list of counts)")
+    demo.add_argument("--json", metavar="PATH", help="write the result as JSON")
+    demo.set_defaults(handler=_demo, subparser=demo)
     return parser
 
 

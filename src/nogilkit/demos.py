@@ -4,9 +4,26 @@ histogram_race
     Threads that share one histogram lose counts (a data race) or, made
     safe with atomics or a lock, run slowly; a histogram per thread, added
     up at the end, is both exact and fast.
+
+counter_race
+    Plain Python threads that add 1 to one shared counter with a read,
+    then a write back, lose updates when a thread switch falls between the
+    two; the same read-modify-write under a threading.Lock, or increments
+    sent through a queue.Queue to one thread that owns the counter, are
+    exact.
+
+lock_contention
+    The time per lock-protected increment of one shared int (acquire,
+    increment, release) as more threads contend for one threading.Lock,
+    with the total number of increments fixed; the final count is checked.
 """
 
+import contextlib
+import queue
+import threading
+import time
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -14,6 +31,7 @@ from . import _validation
 from ._ext.histogram_demos import SharedHistogramJob
 from ._histogram import CHUNK, check_histogram_args, histogram
 from ._parallel import available_cpus, resolve_threads, run_job
+from ._table import format_table
 from .timing import Timing, measure
 
 # The variants of histogram_race, in table order: (name, how threads count).
@@ -89,19 +107,11 @@ class RaceResult:
             )
             for v in self.variants
         ]
-        widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-
-        def line(row):
-            # Left-align the first and last columns (names), right-align numbers.
-            cells = [row[0].ljust(widths[0])]
-            cells += [cell.rjust(width) for cell, width in zip(row[1:-1], widths[1:-1])]
-            return "  ".join(cells + [row[-1]])
-
         title = (
             f"histogram of {self.size:,} values in {self.bins} bins, {self.threads} threads, "
             f"{self.available_cpus} CPUs available; median of {self.repeats} runs"
         )
-        lines = [title, line(header), *map(line, rows)]
+        lines = [title, *format_table(header, rows, left=(0, -1))]
         if min(self.threads, self.available_cpus) < 2:
             lines.append(
                 "note: with one thread or one CPU the threads never run at the same "
@@ -203,4 +213,577 @@ def histogram_race(data=None, bins=100, range=None, *, threads=2, repeats=5):
         available_cpus=available_cpus(),
         repeats=repeats,
         variants=tuple(variants),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Shared state in plain Python threads: counter_race and lock_contention.
+
+# The variants of counter_race, in table order: (name, how threads update the counter).
+COUNTER_VARIANTS = (
+    ("unsynchronised", "read, then write back read + 1 (others write in between)"),
+    ("lock", "the same read-modify-write under one threading.Lock"),
+    ("queue", "+1s put on a queue.Queue; one owner thread adds them up"),
+)
+
+# counter_race forces a thread switch between the read and the write of every
+# SWITCH_EVERY-th increment, the first included (see _Switch). A switch costs
+# some microseconds, so forcing one on every increment would take about a
+# second at the defaults; one in 32 loses updates just as surely, quickly.
+SWITCH_EVERY = 32
+
+DEFAULT_CONTENTION_THREADS = (1, 2, 4, 8)
+
+
+class _Counter:
+    """The shared state of the threading tutorial: an object with an int ``value``."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+def _run_threads(targets, name, *, unstarted=None):
+    """Run each of ``targets`` (callables) in a new thread; seconds they took together.
+
+    The threads wait at a start gate until every one of them has started, so
+    that they begin together and thread creation is not timed: the time runs
+    from opening the gate to joining the last thread. Every thread started
+    is joined, also when starting another fails; then ``unstarted(n)`` is
+    first called with the number ``n`` of targets left without a thread, so
+    that those started need not wait for them. An exception raised in a
+    thread is re-raised here, after all are joined.
+    """
+    targets = list(targets)
+    gate = threading.Event()
+    errors = []
+
+    def body(target):
+        try:
+            gate.wait()
+            target()
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+
+    started = []
+    start = None
+    try:
+        for i, target in enumerate(targets):
+            thread = threading.Thread(target=body, args=(target,), name=f"nogilkit-{name}-{i}")
+            thread.start()
+            started.append(thread)
+    finally:
+        if unstarted is not None and len(started) < len(targets):
+            unstarted(len(targets) - len(started))
+        start = time.perf_counter()
+        gate.set()
+        for thread in started:
+            thread.join()
+    seconds = time.perf_counter() - start
+    if errors:
+        raise errors[0]
+    return seconds
+
+
+def _measure_threads(run, repeats):
+    """``run()`` -> (seconds, result), once untimed then ``repeats`` times.
+
+    Like timing.measure, but the time is what ``run`` reports (threads at
+    work, without their creation). Returns (Timing, results of the timed runs).
+    """
+    run()  # warm-up
+    times, results = [], []
+    for _ in range(repeats):
+        seconds, result = run()
+        times.append(seconds)
+        results.append(result)
+    return Timing(tuple(times)), tuple(results)
+
+
+class _Switch:
+    """A forced thread switch between a read of the counter and the write back.
+
+    ``time.sleep(0)`` lets other threads run, but does not make them: one
+    whose CPU the OS gave to another process may not run before the sleeper
+    takes the GIL back and writes, and short runs then lose nothing. So a
+    thread at a switch yields (``time.sleep(0)``) until the counter has
+    changed, that is, another thread wrote between its read and its write;
+    or until every thread is *idle*: waiting at a switch or for the lock, or
+    finished. Then no other thread can write, and the thread goes on, so a
+    switch never deadlocks. As every thread waits at its first increment,
+    the first write comes when all have read 0: each run of ``threads``
+    threads loses at least ``threads - 1`` updates, however they are
+    scheduled.
+    """
+
+    def __init__(self, threads):
+        self._threads = threads
+        self._idle = 0  # threads waiting at a switch or for the lock, or finished
+        self._lock = threading.Lock()
+
+    def _add_idle(self, n):
+        with self._lock:
+            self._idle += n
+
+    @contextlib.contextmanager
+    def idle(self):
+        """Count the calling thread as idle in the ``with`` block."""
+        self._add_idle(1)
+        try:
+            yield
+        finally:
+            self._add_idle(-1)
+
+    def finished(self, threads=1):
+        """Count the calling thread (or ``threads`` that never started) as idle from now on."""
+        self._add_idle(threads)
+
+    def wait(self, counter, value):
+        """Yield until ``counter.value`` is no longer ``value``, or every thread is idle."""
+        with self.idle():
+            while counter.value == value and self._idle < self._threads:
+                time.sleep(0)
+
+
+def _read_switch_write(counter, increments, switch, lock=None):
+    """Add 1 to ``counter.value`` ``increments`` times: read, (switch), write read + 1."""
+    try:
+        for i in range(increments):
+            if lock is not None and not lock.acquire(blocking=False):
+                with switch.idle():
+                    lock.acquire()
+            try:
+                value = counter.value
+                if i % SWITCH_EVERY == 0:
+                    switch.wait(counter, value)  # other threads run here
+                counter.value = value + 1
+            finally:
+                if lock is not None:
+                    lock.release()
+    finally:
+        switch.finished()
+
+
+def _count_via_queue(counter, threads, increments):
+    """The targets of the queue variant: ``threads`` workers, then the owner."""
+    updates = queue.Queue()
+    done = object()  # each worker's last message
+
+    def worker():
+        try:
+            for _ in range(increments):
+                updates.put(1)
+        finally:
+            updates.put(done)
+
+    def owner():
+        running = threads
+        while running:
+            item = updates.get()
+            if item is done:
+                running -= 1
+            else:
+                counter.value += item
+
+    # The owner is started last: if starting any thread fails, the owner is
+    # not waiting for a worker that never started, and all that did finish.
+    return [worker] * threads + [owner]
+
+
+def _count_once(variant, threads, increments):
+    """(seconds, final count) of one run of counter_race's ``variant``."""
+    counter = _Counter()
+    unstarted = None
+    if variant == "queue":
+        targets = _count_via_queue(counter, threads, increments)
+    else:
+        lock = threading.Lock() if variant == "lock" else None
+        switch = _Switch(threads)
+        targets = [partial(_read_switch_write, counter, increments, switch, lock)] * threads
+        unstarted = switch.finished  # a thread that never started never writes
+    seconds = _run_threads(targets, f"counter-{variant}", unstarted=unstarted)
+    return seconds, counter.value
+
+
+def _timing_dict(timing):
+    return {"times": list(timing.times), "median": timing.median,
+            "min": timing.min, "max": timing.max}
+
+
+@dataclass(frozen=True)
+class CounterVariant:
+    """How one variant of counter_race did over the timed runs.
+
+    ``expected`` is ``threads * increments``; ``final`` holds the counter's
+    value after each timed run.
+    """
+
+    name: str
+    description: str
+    timing: Timing
+    expected: int
+    final: tuple
+
+    @property
+    def lost(self):
+        """Updates lost in each timed run: ``expected - final``."""
+        return tuple(self.expected - f for f in self.final)
+
+    @property
+    def exact(self):
+        """Whether every timed run counted every update."""
+        return not any(self.lost)
+
+    def to_dict(self):
+        return {
+            "name": self.name,
+            "description": self.description,
+            "expected": self.expected,
+            "final": list(self.final),
+            "lost": list(self.lost),
+            "exact": self.exact,
+            "timing": _timing_dict(self.timing),
+        }
+
+
+@dataclass(frozen=True)
+class CounterResult:
+    """The outcome of counter_race: one CounterVariant per variant, and the setting."""
+
+    threads: int
+    increments: int
+    available_cpus: int
+    repeats: int
+    variants: tuple
+
+    @property
+    def expected(self):
+        """The count every run should reach: ``threads * increments``."""
+        return self.threads * self.increments
+
+    def __getitem__(self, name):
+        """The CounterVariant named ``name``."""
+        for variant in self.variants:
+            if variant.name == name:
+                return variant
+        raise KeyError(name)
+
+    def __str__(self):
+        baseline = self["lock"].timing.median
+        header = ("variant", "median s", "vs lock", "final (worst run)", "lost (worst run)",
+                  "runs losing", "how threads update the counter")
+        rows = [
+            (
+                v.name,
+                f"{v.timing.median:.4f}",
+                f"{v.timing.median / baseline:.2f}x" if baseline > 0 else "-",
+                f"{min(v.final):,}",
+                f"{max(v.lost):,}",
+                f"{sum(lost > 0 for lost in v.lost)}/{len(v.lost)}",
+                v.description,
+            )
+            for v in self.variants
+        ]
+        title = (
+            f"counter: {self.threads} threads x {self.increments:,} increments = "
+            f"{self.expected:,}, {self.available_cpus} CPUs available; "
+            f"median of {self.repeats} runs"
+        )
+        lines = [title, *format_table(header, rows, left=(0, len(header) - 1))]
+        lines.append(
+            f"note: the unsynchronised and lock times include a thread switch forced once "
+            f"every {SWITCH_EVERY} increments (in the lock variant, its holder waits there "
+            f"for all the others to block); lock_contention times the lock alone"
+        )
+        if self.threads < 2:
+            lines.append(
+                "note: with one thread no other thread writes between its read and "
+                "its write, so nothing is lost; run with threads >= 2"
+            )
+        return "\n".join(lines)
+
+    def to_dict(self):
+        """The setting and every variant's runs, as JSON-ready dicts and lists."""
+        return {
+            "threads": self.threads,
+            "increments": self.increments,
+            "expected": self.expected,
+            "available_cpus": self.available_cpus,
+            "repeats": self.repeats,
+            "switch_every": SWITCH_EVERY,
+            "variants": [v.to_dict() for v in self.variants],
+        }
+
+
+def counter_race(threads=4, increments=10_000, *, repeats=3):
+    """Add 1 to one shared counter from several Python threads three ways; check and time them.
+
+    The counter is an object with an int attribute ``value``, updated from
+    ``threads`` plain ``threading.Thread`` threads (started together at a
+    gate), each adding 1 ``increments`` times:
+
+    unsynchronised
+        the threading tutorial's read-modify-write,
+        ``value = counter.value; counter.value = value + 1``, with a thread
+        switch forced between the read and the write of every 32nd
+        increment (``SWITCH_EVERY``), the first included: the thread yields
+        (``time.sleep(0)``) until another thread has written, or until no
+        other thread can (all wait too, or have finished). The updates
+        written in between are overwritten by the stale ``value + 1``: with
+        ``threads >= 2`` every run loses at least ``threads - 1`` updates
+        (usually nearly all but one thread's), on one CPU or many, with the
+        GIL or without, however the OS schedules the threads. A write never
+        adds more than one, so the count is never too high. The switch is
+        forced because CPython with the GIL switches threads only at some
+        instructions, rarely between these two, and a bare ``time.sleep(0)``
+        lets other threads run but does not make them (one may not be on a
+        CPU); without it the race is real but shows only now and then.
+    lock
+        the same read-modify-write, forced switch included, under one
+        ``threading.Lock``: a thread switched out between its read and its
+        write still holds the lock, so no one else writes meanwhile (its
+        switch ends once the others all wait for the lock). Exact.
+    queue
+        no shared counter: a single owner thread holds it, and the workers
+        put their +1s on a ``queue.Queue``, each ending with a sentinel; the
+        owner adds them up until it has every worker's sentinel. Exact.
+
+    Every thread started is joined before this returns, also on error.
+
+    Parameters
+    ----------
+    threads : int
+        Worker threads (the queue variant adds one owner thread).
+    increments : int
+        Increments each worker makes: every run should count
+        ``threads * increments``.
+    repeats : int
+        Timed runs of each variant, after one untimed warm-up run.
+
+    Returns
+    -------
+    CounterResult
+        Per variant: the timing (``timing.median``, seconds from starting
+        the threads together to joining the last), and for each timed run
+        the final count (``final``) and the updates lost (``lost``,
+        ``expected - final``). It prints as a table; ``to_dict()`` is
+        JSON-ready.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``threads``, ``increments`` or ``repeats`` is not a positive int.
+    """
+    threads = _validation.positive_int("threads", threads)
+    increments = _validation.positive_int("increments", increments)
+    repeats = _validation.positive_int("repeats", repeats)
+    variants = []
+    for name, description in COUNTER_VARIANTS:
+        timing, final = _measure_threads(
+            partial(_count_once, name, threads, increments), repeats
+        )
+        variants.append(CounterVariant(
+            name=name,
+            description=description,
+            timing=timing,
+            expected=threads * increments,
+            final=final,
+        ))
+    return CounterResult(
+        threads=threads,
+        increments=increments,
+        available_cpus=available_cpus(),
+        repeats=repeats,
+        variants=tuple(variants),
+    )
+
+
+def _thread_counts(value):
+    """``value`` as a non-empty tuple of positive ints, else TypeError/ValueError."""
+    expected = f"threads must be a sequence of positive integers, got {type(value).__name__}"
+    if isinstance(value, (str, bytes)):
+        raise TypeError(expected)
+    try:
+        counts = tuple(value)
+    except TypeError:
+        raise TypeError(expected) from None
+    if not counts:
+        raise ValueError("threads must contain at least one thread count, got none")
+    return tuple(_validation.positive_int(f"threads[{i}]", n) for i, n in enumerate(counts))
+
+
+def _shares(total, parts):
+    """``total`` split into ``parts`` shares that differ by at most one."""
+    return [total // parts + (i < total % parts) for i in range(parts)]
+
+
+def _locked_increments(counter, lock, operations):
+    for _ in range(operations):
+        with lock:
+            counter.value += 1
+
+
+def _contend_once(threads, operations):
+    """(seconds, final count) of ``operations`` locked increments split among ``threads``."""
+    counter = _Counter()
+    lock = threading.Lock()
+    targets = [partial(_locked_increments, counter, lock, share)
+               for share in _shares(operations, threads)]
+    seconds = _run_threads(targets, "contention")
+    return seconds, counter.value
+
+
+@dataclass(frozen=True)
+class ContentionEntry:
+    """lock_contention with one number of threads: its timing and final counts.
+
+    ``final`` holds the shared count after each timed run; each should
+    equal ``operations``.
+    """
+
+    threads: int
+    operations: int
+    timing: Timing
+    final: tuple
+
+    @property
+    def seconds_per_operation(self):
+        """Median seconds per lock-protected increment."""
+        return self.timing.median / self.operations
+
+    @property
+    def exact(self):
+        """Whether every timed run counted every increment."""
+        return all(f == self.operations for f in self.final)
+
+    def to_dict(self):
+        return {
+            "threads": self.threads,
+            "operations": self.operations,
+            "final": list(self.final),
+            "exact": self.exact,
+            "seconds_per_operation": self.seconds_per_operation,
+            "timing": _timing_dict(self.timing),
+        }
+
+
+@dataclass(frozen=True)
+class ContentionResult:
+    """The outcome of lock_contention: one ContentionEntry per thread count, in order."""
+
+    operations: int
+    threads: tuple
+    available_cpus: int
+    repeats: int
+    entries: tuple
+
+    def __getitem__(self, threads):
+        """The (first) ContentionEntry for ``threads`` threads."""
+        for entry in self.entries:
+            if entry.threads == threads:
+                return entry
+        raise KeyError(threads)
+
+    @property
+    def baseline(self):
+        """The entry the ratios are taken against: the one with fewest threads (1 by default)."""
+        return min(self.entries, key=lambda entry: entry.threads)
+
+    @property
+    def ratios(self):
+        """Each entry's time per operation over the baseline's, in entry order."""
+        base = self.baseline.seconds_per_operation
+        return tuple(
+            e.seconds_per_operation / base if base > 0 else float("nan") for e in self.entries
+        )
+
+    def __str__(self):
+        base = self.baseline.threads
+        header = ("threads", "ns per op", f"vs {base} thread{'s' if base != 1 else ''}",
+                  "final count (each run)", "exact")
+        rows = [
+            (
+                str(e.threads),
+                f"{e.seconds_per_operation * 1e9:.1f}",
+                f"{ratio:.2f}x",
+                ", ".join(f"{f:,}" for f in e.final),
+                "yes" if e.exact else "NO",
+            )
+            for e, ratio in zip(self.entries, self.ratios)
+        ]
+        title = (
+            f"lock contention: {self.operations:,} increments under one threading.Lock, "
+            f"split among the threads, {self.available_cpus} CPUs available; "
+            f"median of {self.repeats} runs"
+        )
+        return "\n".join([title, *format_table(header, rows)])
+
+    def to_dict(self):
+        """The setting and every entry's runs, as JSON-ready dicts and lists."""
+        return {
+            "operations": self.operations,
+            "threads": list(self.threads),
+            "available_cpus": self.available_cpus,
+            "repeats": self.repeats,
+            "baseline_threads": self.baseline.threads,
+            "entries": [
+                dict(e.to_dict(), ratio=ratio) for e, ratio in zip(self.entries, self.ratios)
+            ],
+        }
+
+
+def lock_contention(threads=DEFAULT_CONTENTION_THREADS, operations=20_000, *, repeats=3):
+    """Time a lock-protected increment as more threads contend for one lock.
+
+    For each number of threads ``n`` in ``threads``, ``n`` plain Python
+    threads (started together at a gate) share ``operations`` increments of
+    one shared int (split as evenly as can be), each increment being:
+    acquire one ``threading.Lock``, add 1, release. The total work is the
+    same for every ``n``, so the time per operation compares directly: with
+    no contention, more threads cost nothing extra per operation; what they
+    add is the cost of contending for the lock (and, with the GIL, for the
+    interpreter). The final count is checked against ``operations``.
+
+    Parameters
+    ----------
+    threads : sequence of int
+        The numbers of threads to try, in the order they are reported.
+    operations : int
+        Lock-protected increments in all, split among the threads.
+    repeats : int
+        Timed runs per number of threads, after one untimed warm-up run.
+
+    Returns
+    -------
+    ContentionResult
+        One entry per item of ``threads``, in order: the timing (seconds
+        from starting the threads together to joining the last),
+        ``seconds_per_operation`` (median), the final count of each timed
+        run (``final``) and whether all equal ``operations`` (``exact``).
+        ``ratios`` compares each entry's time per operation with the entry
+        with fewest threads (1 thread by default). It prints as a table (ns
+        per operation); ``to_dict()`` is JSON-ready.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``threads`` is not a non-empty sequence of positive ints, or
+        ``operations`` or ``repeats`` is not a positive int.
+    """
+    threads = _thread_counts(threads)
+    operations = _validation.positive_int("operations", operations)
+    repeats = _validation.positive_int("repeats", repeats)
+    entries = []
+    for n in threads:
+        timing, final = _measure_threads(partial(_contend_once, n, operations), repeats)
+        entries.append(ContentionEntry(
+            threads=n, operations=operations, timing=timing, final=final
+        ))
+    return ContentionResult(
+        operations=operations,
+        threads=threads,
+        available_cpus=available_cpus(),
+        repeats=repeats,
+        entries=tuple(entries),
     )

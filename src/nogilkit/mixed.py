@@ -35,6 +35,7 @@ import numpy as np
 
 from . import _validation
 from ._parallel import available_cpus
+from ._table import format_table
 from .fetch import FetchError
 
 VARIANTS = (
@@ -126,17 +127,10 @@ class MixedResult:
                                                            "latency_p50_ms", "latency_p99_ms")),
                          f"{s['requests_per_second']:.0f}", str(v.failed_requests),
                          f"{s['bands_per_second']:.1f}", v.description))
-        widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
-
-        def line(row):
-            cells = [row[0].ljust(widths[0])]
-            cells += [c.rjust(w) for c, w in zip(row[1:-1], widths[1:-1])]
-            return "  ".join(cells + [row[-1]])
-
         title = (f"an asyncio service answering {self.rate:g} requests/s for {self.duration:g} s "
                  f"while CPU work runs on {self.workers} worker(s); {self.available_cpus} CPUs; "
                  f"lag = how late a {LAG_INTERVAL * 1e3:g} ms timer fires")
-        return "\n".join([title, line(header), *map(line, rows)])
+        return "\n".join([title, *format_table(header, rows, left=(0, -1))])
 
     def to_dict(self):
         return {

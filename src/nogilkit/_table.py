@@ -1,0 +1,18 @@
+"""Plain-text tables for the demos' and measurements' results."""
+
+
+def format_table(header, rows, left=(0,)):
+    """Aligned lines: the columns numbered in ``left`` left-aligned, the rest right.
+
+    A negative number counts from the end, as in a list (``-1``: the last column).
+    """
+    n = len(header)
+    left = {i % n for i in left}
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(n)]
+
+    def line(row):
+        cells = [cell.ljust(width) if i in left else cell.rjust(width)
+                 for i, (cell, width) in enumerate(zip(row, widths))]
+        return "  ".join(cells).rstrip()
+
+    return [line(header), *map(line, rows)]
