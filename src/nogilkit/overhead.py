@@ -24,9 +24,10 @@ process start
     that says so. The target is a builtin so that the child imports nothing
     more than multiprocessing needs: a target defined in a module makes a
     spawn or forkserver child import that module too (for nogilkit, numpy:
-    about 0.1-0.2 s more), and a spawn child also re-imports the program's
-    main script (with its imports). The forkserver's own start (once per
-    program) is in the warm-up, not in the figure.
+    about 0.1-0.2 s more), and spawn and forkserver children also re-import
+    the program's main script (with its imports: run from the ``nogilkit``
+    command, that is nogilkit and numpy, about 70 ms here). The forkserver's
+    own start (once per program) is in the warm-up, not in the figure.
 pickle round trip
     ``pool.submit(checksum, array).result()`` on a ProcessPoolExecutor of one
     worker, started beforehand: the uint8 array is pickled, sent through a
@@ -280,8 +281,8 @@ class OverheadReport:
             "  checksums the payload; shared memory: the block exists already, each call copies",
             "  the payload in, sends its name, and the worker attaches, checksums and detaches;",
             "  MB/s = payload bytes / 10**6 / seconds. Process start: target os.getpid (a target",
-            "  in a module also costs that module's import under spawn and forkserver, and a",
-            "  spawn child re-imports the main script).",
+            "  in a module also costs that module's import under spawn and forkserver, and their",
+            "  children re-import the main script with its imports).",
         ]
         return "\n".join([title, line(header), *map(line, lines_rows), *notes])
 
