@@ -1,6 +1,7 @@
 """Workload ``io`` under every strategy that can run it, and its faults."""
 
 import multiprocessing
+import os
 import threading
 import time
 
@@ -26,6 +27,10 @@ def problem(io):
     problem = io.prepare_checked("tiny")
     yield problem
     problem.close()
+
+
+def open_fds():
+    return len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else 0
 
 
 def settle(children):
@@ -85,12 +90,14 @@ def test_faults_raise_a_clear_error_in_bounded_time_and_leak_nothing(io, problem
     else:
         problem.params["fault"] = fault
     threads, children = threading.active_count(), settle(multiprocessing.active_children())
+    fds = open_fds()
     start = time.monotonic()
     with pytest.raises(FetchError, match=message):
         run_combination(io, problem, "python", get_strategy(strategy), 2, Options(), repeats=1)
     assert time.monotonic() - start < 30  # bounded: a hang would never get here
     assert settle(children) == children
     assert threading.active_count() == threads
+    assert open_fds() == fds  # no socket or pipe left open
 
 
 def test_the_problem_owns_its_server_until_closed(io):
