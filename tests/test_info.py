@@ -59,3 +59,15 @@ def test_cli_without_command_fails_with_usage():
         [sys.executable, "-m", "nogilkit"], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2 and "usage" in result.stderr
+
+
+def test_a_missing_numba_is_reported_with_the_extra_to_install(monkeypatch):
+    import importlib.util
+
+    from nogilkit.workloads import get_workload
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "numba" else real(name, *a))
+    reason = get_workload("mandelbrot").unavailable("numba")
+    assert "pip install 'nogilkit[numba]'" in reason
