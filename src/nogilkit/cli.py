@@ -35,7 +35,8 @@ def _compare(args, parser):
                 engine.check_writable(name, path)
         options = Options(chunks_per_worker=args.chunks_per_worker,
                           start_method=args.start_method or Options().start_method,
-                          pool=args.pool, chunksize=args.chunksize, transfer=args.transfer)
+                          pool=args.pool, chunksize=args.chunksize, transfer=args.transfer,
+                          scheduler=args.scheduler)
         run = dict(workloads=args.workloads, implementations=args.implementations,
                    strategies=args.strategies, workers=args.workers, size=args.size,
                    repeats=args.repeat, options=options)
@@ -219,6 +220,9 @@ def build_parser():
                          help="tasks sent to a worker process at a time (default 1)")
     compare.add_argument("--transfer", choices=("pickle", "shm"), default="pickle",
                          help="input arrays to processes: pickled per task, or shared memory once")
+    compare.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                         help="the dask strategies attach to this Dask scheduler instead of "
+                              "starting a local cluster")
     compare.add_argument("--chunks-per-worker", type=_positive, default=4,
                          help="chunks per worker (default 4)")
     compare.add_argument("--json", metavar="PATH", help="write the report as JSON")

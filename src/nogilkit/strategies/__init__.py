@@ -3,6 +3,7 @@
 import dataclasses
 import multiprocessing
 
+from .cluster import Dask, DaskThreads
 from .compiled import NumbaParallel, OpenMP
 from .coroutines import Asyncio, AsyncioProcesses, AsyncioThreads, ThreadsToLoop
 from .processes import POOL_APIS, TRANSFERS, Processes
@@ -12,7 +13,7 @@ from .threads import Threads
 STRATEGIES = {
     s.name: s
     for s in (Serial(), Threads(), Processes(), Asyncio(), AsyncioThreads(), AsyncioProcesses(),
-              ThreadsToLoop(), OpenMP(), NumbaParallel())
+              ThreadsToLoop(), OpenMP(), NumbaParallel(), Dask(), DaskThreads())
 }
 
 
@@ -31,6 +32,7 @@ class Options:
     pool: str = "executor"
     chunksize: int = 1
     transfer: str = "pickle"
+    scheduler: str = None  # a Dask scheduler's address for the dask strategies
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
@@ -43,6 +45,10 @@ class Options:
         methods = ("fork", "spawn", "forkserver")
         if self.start_method not in methods:
             raise ValueError(f"start_method must be one of {', '.join(methods)}, got {self.start_method!r}")
+        if self.scheduler is not None and (not isinstance(self.scheduler, str)
+                                           or "://" not in self.scheduler):
+            raise ValueError(f"scheduler must be an address such as tcp://127.0.0.1:8786, "
+                             f"got {self.scheduler!r}")
         for name in ("chunks_per_worker", "chunksize"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

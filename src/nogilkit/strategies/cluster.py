@@ -1,0 +1,158 @@
+"""Strategies ``dask`` and ``dask-threads``: chunks as tasks on a Dask
+distributed cluster, the third tier (many machines) on an existing engine.
+
+Without a scheduler address each starts a ``LocalCluster`` on loopback:
+``dask`` with one single-threaded worker process per worker (what pure
+Python needs: each process has its own GIL), ``dask-threads`` with one worker
+process running that many threads (enough for kernels that release the GIL;
+Dask's own advice). With ``Options.scheduler`` (``--scheduler
+tcp://HOST:PORT``) both attach to that cluster instead, whatever its shape,
+so the same command scales out to many machines. The problem's input arrays
+are scattered to the workers once, before timing; arrays made for one round
+are scattered per round and released after it. Results come back through
+``Client.gather`` and are checked like every other strategy's; a worker
+that dies mid-run is retried by Dask (``allowed-failures``) or ends the run
+with Dask's ``KilledWorker``, named in the error.
+"""
+
+import importlib.util
+import logging
+import socket
+import time
+
+from .base import ChunkedSession, Strategy, Task, add_note, run_task
+
+CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler given by address
+
+
+def dask_missing():
+    """Why Dask cannot be used here, or None."""
+    if importlib.util.find_spec("distributed") is None:
+        return "dask distributed is not installed (pip install 'nogilkit[dask]')"
+    return None
+
+
+def run_chunk(workload, implementation, params, arrays, spec, index):
+    """On a Dask worker: one chunk. ``arrays`` arrives with scattered futures
+    already replaced by their arrays (Dask resolves futures inside a dict)."""
+    return run_task(Task(workload, implementation, params, arrays, spec, index))
+
+
+class DaskSession(ChunkedSession):
+    remote = True
+
+    def __init__(self, workers, options, processes, threads):
+        super().__init__(workers, options.chunks_per_worker)
+        from distributed import Client, LocalCluster
+
+        self.cluster = None
+        self.client = None
+        self.shared = {}  # id(array) -> future, scattered once by share_inputs
+        self.round_futures = []
+        start = time.perf_counter()
+        try:
+            if options.scheduler:
+                _check_reachable(options.scheduler)
+                self.client = Client(options.scheduler, timeout=CONNECT_TIMEOUT,
+                                     set_as_default=False)
+            else:
+                self.cluster = LocalCluster(
+                    n_workers=processes, threads_per_worker=threads,
+                    processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                    silence_logs=logging.ERROR)
+                self.client = Client(self.cluster, set_as_default=False)
+                self.client.wait_for_workers(processes, timeout=60)
+            # Every worker imports the workloads now, not in the first timed run.
+            self.client.run(_import_workloads)
+        except BaseException as exc:
+            self.close(abort=True)
+            if options.scheduler and isinstance(exc, (OSError, TimeoutError)):
+                raise ConnectionError(
+                    f"no Dask scheduler at {options.scheduler} within {CONNECT_TIMEOUT:g} s "
+                    f"({type(exc).__name__}: {exc})") from None
+            raise
+        self.startup_seconds = time.perf_counter() - start
+
+    def share_inputs(self, arrays):
+        start = time.perf_counter()
+        for array in arrays.values():
+            self.shared[id(array)] = self.client.scatter(array, broadcast=False, hash=False)
+        self.startup_seconds += time.perf_counter() - start
+
+    def transfer(self, arrays):
+        shipped = {}
+        for name, array in arrays.items():
+            future = self.shared.get(id(array))
+            if future is None:  # made for this round: scattered now, released after it
+                future = self.client.scatter(array, hash=False)
+                self.round_futures.append(future)
+            shipped[name] = future
+        return shipped
+
+    def end_round(self):
+        for future in self.round_futures:
+            future.release()
+        self.round_futures = []
+
+    def map_tasks(self, tasks):
+        futures = [self.client.submit(run_chunk, t.workload, t.implementation, t.params,
+                                      t.arrays, t.spec, t.index, pure=False) for t in tasks]
+        try:
+            return self.client.gather(futures)
+        except Exception as exc:
+            if type(exc).__name__ == "KilledWorker":
+                add_note(exc, "a Dask worker died while running a chunk, and Dask's retries "
+                              "(distributed.scheduler.allowed-failures) ran out")
+            raise
+        finally:
+            for future in futures:
+                future.release()
+
+    def close(self, *, abort=False):
+        try:
+            if self.client is not None:
+                self.client.close()
+        finally:
+            if self.cluster is not None:
+                self.cluster.close()
+
+
+def _check_reachable(address):
+    """Fail fast and clean on an address nothing listens on: a Client that cannot
+    connect keeps its event-loop thread alive, so look with a plain socket first."""
+    scheme, _, rest = address.partition("://")
+    if scheme != "tcp":
+        return
+    host, _, port = rest.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT).close()
+    except (OSError, ValueError) as exc:
+        raise ConnectionError(f"no Dask scheduler at {address} within {CONNECT_TIMEOUT:g} s "
+                              f"({type(exc).__name__}: {exc})") from None
+
+
+def _import_workloads():
+    from .. import workloads  # noqa: F401
+
+
+class Dask(Strategy):
+    name = "dask"
+    summary = "Dask distributed: N single-threaded worker processes (or --scheduler's cluster)"
+
+    def unavailable(self, workload, implementation, options):
+        return dask_missing()
+
+    def shape(self, workers):
+        """(worker processes, threads per process) of the local cluster."""
+        return workers, 1
+
+    def start(self, workers, options):
+        return DaskSession(workers, options, *self.shape(workers))
+
+
+class DaskThreads(Dask):
+    name = "dask-threads"
+    summary = "Dask distributed: one worker process with N threads (or --scheduler's cluster)"
+
+    def shape(self, workers):
+        return 1, workers
