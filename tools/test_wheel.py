@@ -47,16 +47,23 @@ def run(*command, cwd=ROOT, env=None, capture=False):
 
 
 def find_python(spec):
-    """The executable for ``spec``: a path, or a version found on PATH or under pyenv."""
+    """The executable for ``spec``: a path, or a version under pyenv or on PATH
+    (pyenv's shims on PATH answer for every version but fail for most, so each
+    candidate must run)."""
     if os.sep in spec:
-        return pathlib.Path(spec) if pathlib.Path(spec).exists() else None
-    found = shutil.which(f"python{spec}")
-    if found:
-        return pathlib.Path(found)
-    pyenv = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-    candidates = sorted(glob.glob(os.path.join(pyenv, "versions", f"{spec}.*", "bin", f"python{spec}")),
-                        key=lambda p: [int(x) for x in re.findall(r"\d+", p.split("versions")[1])])
-    return pathlib.Path(candidates[-1]) if candidates else None
+        candidates = [spec]
+    else:
+        pyenv = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+        installed = glob.glob(os.path.join(pyenv, "versions", f"{spec}.*", "bin", f"python{spec}"))
+        installed.sort(key=lambda p: [int(x) for x in re.findall(r"\d+", p.split("versions")[1])])
+        candidates = installed[::-1] + [shutil.which(f"python{spec}")]
+    for candidate in filter(None, candidates):
+        try:
+            version_of(candidate)
+        except (OSError, subprocess.CalledProcessError):
+            continue
+        return pathlib.Path(candidate)
+    return None
 
 
 def version_of(python):
