@@ -28,6 +28,14 @@ process start
     the program's main script (with its imports: run from the ``nogilkit``
     command, that is nogilkit and numpy, about 70 ms here). The forkserver's
     own start (once per program) is in the warm-up, not in the figure.
+process pool
+    ``pool.submit(f).result()`` on a ProcessPoolExecutor of one worker,
+    started beforehand: the round trip of a task with no payload.
+dask task
+    ``client.submit(f, pure=False).result()`` on a Dask LocalCluster of one
+    single-threaded worker process on loopback, started beforehand: what a
+    task costs the dask strategies, against the process pool above (a row
+    that says what to install when dask is missing).
 pickle round trip
     ``pool.submit(checksum, array).result()`` on a ProcessPoolExecutor of one
     worker, started beforehand: the uint8 array is pickled, sent through a
@@ -101,6 +109,8 @@ MECHANISMS = (
     ("thread pool", "ThreadPoolExecutor(1): submit(f).result()"),
     ("asyncio task", "await create_task(f())"),
     ("process start", "the start method"),
+    ("process pool", "ProcessPoolExecutor(1): submit(f).result()"),
+    ("dask task", "LocalCluster(1 process): submit(f).result()"),
     ("pickle round trip", "the payload"),
     ("shared-memory round trip", "the payload"),
 )
@@ -385,14 +395,30 @@ def _thread_sample(number):
     return time.perf_counter() - start
 
 
-def _thread_pool_sample(pool):
+def _thread_pool_sample(pool, **submit_options):
+    """Round trips of a do-nothing task through ``pool.submit`` (an executor or a
+    Dask client, whose tasks need ``pure=False`` to be run, not looked up)."""
     def sample(number):
         start = time.perf_counter()
         for _ in range(number):
-            pool.submit(_noop).result()
+            pool.submit(_noop, **submit_options).result()
         return time.perf_counter() - start
 
     return sample
+
+
+def _dask_client(stack):
+    """A Client of a one-process LocalCluster on loopback, closed with ``stack``."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    cluster = stack.enter_context(LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR))
+    client = stack.enter_context(Client(cluster, set_as_default=False))
+    client.submit(_noop, pure=False).result()  # the worker is up, untimed
+    return client
 
 
 def _process_sample(context):
@@ -583,6 +609,7 @@ def measure_overheads(*, quick=False, max_payload=DEFAULT_MAX_PAYLOAD, start_met
     plan = [(name, name, detail, None, name) for name, detail in MECHANISMS[:7]]
     plan += [(f"process start ({method})", "process start", method, None, ("process", method))
              for method in methods]
+    plan += [(name, name, detail, None, name) for name, detail in MECHANISMS[8:10]]
     for size in sizes:
         for kind, mechanism in ROUND_TRIP_KINDS:
             plan.append((f"{mechanism} {_bytes_text(size)}", mechanism, _bytes_text(size), size,
@@ -594,7 +621,17 @@ def measure_overheads(*, quick=False, max_payload=DEFAULT_MAX_PAYLOAD, start_met
         loop = None
         thread_pool = None
         process_pool = None
-        data = expected = None
+
+        data = np.random.default_rng(0).integers(0, 256, max_payload, dtype=np.uint8)
+        expected = {s: checksum(data[:s]) for s in sizes}
+
+        def start_pool():
+            pool = ProcessPoolExecutor(max_workers=1,
+                                       mp_context=multiprocessing.get_context(pool_method))
+            stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+            # The worker starts and imports nogilkit here, untimed.
+            _check("pickle", 8, pool.submit(checksum, data[:8]).result(), checksum(data[:8]))
+            return pool
 
         def measured(mechanism, detail, sample, nbytes=None):
             timing, number = _time_per_operation(sample, repeats, min_seconds)
@@ -623,17 +660,21 @@ def measure_overheads(*, quick=False, max_payload=DEFAULT_MAX_PAYLOAD, start_met
                         f"(available: {', '.join(available)})")))
                     continue
                 measured(mechanism, detail, _process_sample(multiprocessing.get_context(method)))
+            elif how == "process pool":
+                process_pool = process_pool or start_pool()
+                measured(mechanism, detail, _thread_pool_sample(process_pool))
+            elif how == "dask task":
+                from .strategies.cluster import dask_missing
+
+                if dask_missing():
+                    rows.append(OverheadRow(mechanism, detail, note=dask_missing()))
+                    continue
+                with contextlib.ExitStack() as dask:
+                    measured(mechanism, detail,
+                             _thread_pool_sample(_dask_client(dask), pure=False))
             else:
                 kind, size = how
-                if process_pool is None:
-                    data = np.random.default_rng(0).integers(0, 256, max_payload, dtype=np.uint8)
-                    expected = {s: checksum(data[:s]) for s in sizes}
-                    process_pool = ProcessPoolExecutor(
-                        max_workers=1, mp_context=multiprocessing.get_context(pool_method))
-                    stack.callback(process_pool.shutdown, wait=True, cancel_futures=True)
-                    # The worker starts and imports nogilkit here, untimed.
-                    _check("pickle", 8, process_pool.submit(checksum, data[:8]).result(),
-                           checksum(data[:8]))
+                process_pool = process_pool or start_pool()
                 payload = data[:size]
                 if kind == "pickle":
                     sample = _pickle_sample(process_pool, payload, expected[size])
