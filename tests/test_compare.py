@@ -4,7 +4,6 @@ import json
 import multiprocessing
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
@@ -17,18 +16,15 @@ from nogilkit.strategies import STRATEGIES, Options, get_strategy
 from nogilkit.workloads import IMPLEMENTATIONS, WORKLOADS, get_workload
 from nogilkit.workloads.mandelbrot import Mandelbrot
 
-
-def engine_threads():
-    """Threads the engine may leave behind (the kernels' shared pool is meant to stay)."""
-    return {t for t in threading.enumerate() if not t.name.startswith("nogilkit_")}
+from .leaks import threads
 
 
 @pytest.fixture
 def no_leaks():
-    before = engine_threads()
+    before = threads()
     yield
     assert multiprocessing.active_children() == []
-    assert engine_threads() <= before
+    assert threads() <= before
 
 
 @pytest.mark.parametrize("workload", list(WORKLOADS))

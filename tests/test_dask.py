@@ -20,24 +20,21 @@ from nogilkit.strategies import Options, get_strategy
 from nogilkit.strategies import cluster
 from nogilkit.workloads import get_workload
 
+from .leaks import threads
+
 pytest.importorskip("distributed", reason="needs nogilkit[dask]")
-
-
-def our_threads():
-    # distributed keeps one offload thread for the life of the process, by design.
-    return {t for t in threading.enumerate() if not t.name.startswith("Dask-Offload")}
 
 
 @pytest.fixture
 def no_leaks():
-    threads = our_threads()
+    before = threads()
     yield
     deadline = time.monotonic() + 10
-    while (multiprocessing.active_children() or our_threads() - threads) \
+    while (multiprocessing.active_children() or threads() - before) \
             and time.monotonic() < deadline:
         time.sleep(0.1)
     assert multiprocessing.active_children() == []
-    assert our_threads() - threads == set()
+    assert threads() - before == set()
 
 
 def test_both_shapes_run_python_and_cython_correctly(no_leaks):

@@ -20,6 +20,8 @@ from nogilkit import overhead
 from nogilkit.overhead import MECHANISMS, checksum, measure_overheads, payload_sizes
 from nogilkit.strategies import default_start_method
 
+from .leaks import threads
+
 KIB = 1024
 MAX_PAYLOAD = 64 * KIB
 SIZES = [KIB, 4 * KIB, 16 * KIB, 64 * KIB]
@@ -71,11 +73,6 @@ def run():
         "threads_after": threads(),
         "children_after": multiprocessing.active_children(),
     }
-
-
-def threads():
-    # distributed keeps one offload thread for the life of the process, by design.
-    return {t for t in threading.enumerate() if not t.name.startswith("Dask-Offload")}
 
 
 def test_a_row_for_every_mechanism(run):

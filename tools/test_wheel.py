@@ -168,20 +168,25 @@ def main(argv=None):
         pythons.append(python)
     if not pythons:
         parser.error("no interpreter to test with")
-    summary = []
+    summary, failed = [], False
     for python in pythons:
         version = version_of(python)
         print(f"== Python {version} ({python}) ==", flush=True)
         start = time.perf_counter()
-        with tempfile.TemporaryDirectory(prefix="nogilkit-wheel-build-") as workdir:
-            wheel, build_seconds = build(python, version, pathlib.Path(workdir))
-        check_wheel_contents(wheel)
-        test(python, version, wheel, args.pytest_args)
+        try:
+            with tempfile.TemporaryDirectory(prefix="nogilkit-wheel-build-") as workdir:
+                wheel, build_seconds = build(python, version, pathlib.Path(workdir))
+            check_wheel_contents(wheel)
+            test(python, version, wheel, args.pytest_args)
+        except SystemExit as exc:  # one interpreter's failure; go on with the next
+            failed = True
+            summary.append(f"Python {version}: FAILED: {exc}")
+            continue
         summary.append(f"Python {version}: {wheel.name}, {wheel.stat().st_size / 2**20:.2f} MiB, "
                        f"built in {build_seconds:.0f} s, tests passed "
                        f"({time.perf_counter() - start:.0f} s in all)")
     print("\n".join(["== summary =="] + summary))
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
