@@ -41,6 +41,12 @@ def _compare(args, parser):
                    strategies=args.strategies, workers=args.workers, size=args.size,
                    repeats=args.repeat, options=options)
         engine.validate(**run)  # every name and number, before the long run starts
+        if args.python:
+            from .pythons import describe
+
+            for path in args.python:
+                describe(path)  # each one runs nogilkit, before the long run starts
+            run["pythons"] = args.python
     except ValueError as exc:
         parser.error(str(exc))
     report = _with_progress(engine.compare, args.quiet, **run)
@@ -223,6 +229,9 @@ def build_parser():
     compare.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                          help="the dask strategies attach to this Dask scheduler instead of "
                               "starting a local cluster")
+    compare.add_argument("--python", action="append", metavar="PATH",
+                         help="run the comparison under this interpreter (repeatable; nogilkit "
+                              "installed there) and merge the rows into one report")
     compare.add_argument("--chunks-per-worker", type=_positive, default=4,
                          help="chunks per worker (default 4)")
     compare.add_argument("--json", metavar="PATH", help="write the report as JSON")

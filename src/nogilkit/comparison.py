@@ -80,7 +80,7 @@ def plan(workloads, implementations, strategies, workers):
 
 def compare(workloads=DEFAULT_WORKLOADS, implementations=DEFAULT_IMPLEMENTATIONS,
             strategies=DEFAULT_STRATEGIES, workers=None, *, size="small", repeats=5,
-            options=None, max_seconds=5.0, progress=None):
+            options=None, max_seconds=5.0, progress=None, pythons=None):
     """Run the comparison and return a Report (print it, ``.to_json()``, ``.plot(path)``).
 
     Parameters
@@ -105,14 +105,26 @@ def compare(workloads=DEFAULT_WORKLOADS, implementations=DEFAULT_IMPLEMENTATIONS
         Called as ``progress(done, total, label)`` before each workload and
         implementation, whose strategies are measured together, runs
         interleaved.
+    pythons : sequence of paths, optional
+        Run the comparison under each of these interpreters instead, each in
+        a process of its own (nogilkit installed there), and merge the rows
+        into one report, labelled with their interpreter (version, ``t`` when
+        free-threaded, ``GIL on`` when such a build runs with the GIL).
     """
     workloads, implementations, strategies, workers = validate(
         workloads, implementations, strategies, workers, size=size, repeats=repeats)
     options = options or Options()
+    if pythons:
+        from .pythons import compare_across
+
+        return compare_across(pythons, workloads, implementations, strategies, workers,
+                              size=size, repeats=repeats, options=options,
+                              machine=machine_info(), progress=progress)
     todo = plan(workloads, implementations, strategies, workers)
     report = Report(rows=[], config={
         "workloads": workloads, "implementations": implementations, "strategies": strategies,
-        "workers": workers or {w: default_workers(w) for w in workloads}, "size": size, "repeats": repeats, "max_seconds": max_seconds,
+        "workers": workers or {w: default_workers(w) for w in workloads}, "size": size,
+        "repeats": repeats, "max_seconds": max_seconds,
         "options": vars(options), "descriptions": {},
     }, machine=machine_info())
     problems = {}  # each closed at the end: io's holds a server process

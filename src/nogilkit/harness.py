@@ -14,7 +14,7 @@ process's peak over its life.
 import contextlib
 import statistics
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from ._memory import peak_rss, reset_peak_rss
 from .strategies.base import add_note
@@ -36,6 +36,7 @@ class Row:
     peak_bytes: int = None
     chunks: int = None
     ideal_seconds: float = None  # a waiting workload's bound (io: requests x latency / workers)
+    interpreter: str = ""  # which Python ran it, when a comparison spans several
 
     @property
     def ok(self):
@@ -52,6 +53,12 @@ class Row:
     @property
     def max(self):
         return max(self.times) if self.times else None
+
+    @classmethod
+    def from_dict(cls, data):
+        """A Row from ``to_dict()``'s output (derived figures are ignored)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
 
     def to_dict(self):
         d = asdict(self)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 
 PLOT_COLOURS = {"python": "#c44e52", "numpy": "#4c72b0", "cython": "#55a868", "numba": "#8172b3"}
+INTERPRETER_STYLES = ("-", "--", ":")  # across Pythons, the first, second, third
 PLOT_STYLES = {  # strategy -> (line style, marker)
     "threads": ("-", "o"), "processes": ("--", "s"), "asyncio": (":", "x"),
     "asyncio+threads": ("-.", "o"), "asyncio+processes": ("-.", "s"),
@@ -47,10 +48,10 @@ class Report:
 
     # -- derived figures -------------------------------------------------------------
 
-    def _serial(self, workload, implementation):
+    def _serial(self, workload, implementation, interpreter=""):
         for r in self.rows:
             if (r.ok and r.workload == workload and r.implementation == implementation
-                    and r.strategy == "serial"):
+                    and r.strategy == "serial" and r.interpreter == interpreter):
                 return r.median
         return None
 
@@ -58,8 +59,8 @@ class Report:
         """Speedups, efficiency and Karp-Flatt for one row (None where undefined)."""
         if not row.ok:
             return {}
-        python = self._serial(row.workload, "python")
-        own = self._serial(row.workload, row.implementation)
+        python = self._serial(row.workload, "python", row.interpreter)
+        own = self._serial(row.workload, row.implementation, row.interpreter)
         vs_serial = own / row.median if own else None
         return {
             "vs_python": python / row.median if python else None,
@@ -72,10 +73,20 @@ class Report:
     def workloads(self):
         return list(dict.fromkeys(r.workload for r in self.rows))
 
+    def interpreters(self):
+        """The interpreter labels of a comparison across Pythons (empty otherwise)."""
+        return [i for i in dict.fromkeys(r.interpreter for r in self.rows) if i]
+
+    def _only(self, interpreter):
+        return Report([r for r in self.rows if r.interpreter == interpreter], self.config,
+                      self.machine)
+
     # -- words -----------------------------------------------------------------------
 
     def reading(self, workload):
         """One line in plain words: what scaled on this machine, by how much, and why not."""
+        if len(self.interpreters()) > 1:
+            return "\n".join(f"[{i}] {self._only(i).reading(workload)}" for i in self.interpreters())
         rows = [r for r in self.rows if r.workload == workload and r.ok]
         if not rows:
             return f"{workload}: nothing ran."
@@ -132,7 +143,9 @@ class Report:
     # -- output ----------------------------------------------------------------------
 
     def table(self, workload):
-        header = (f"{'implementation':<15}{'strategy':<19}{'workers':>7}{'median s':>10}"
+        # Across Pythons, a first column says which one ran the row.
+        width = max((len(i) for i in self.interpreters()), default=-2) + 2
+        header = (f"{'python':<{width}}" if width else "") + (f"{'implementation':<15}{'strategy':<19}{'workers':>7}{'median s':>10}"
                   f"{'min s':>9}{'max s':>9}{'vs python':>10}{'vs serial':>10}{'effic.':>7}"
                   f"{'K-F':>7}{'start s':>8}{'cpu s':>8}{'peak MiB':>9}")
         lines = [header]
@@ -152,12 +165,14 @@ class Report:
             if not r.ok:
                 status = "FAILED CHECK: " if r.status == "failed" else ""
                 combos = skipped.setdefault(status + r.reason, [])
-                combo = f"{r.implementation}+{r.strategy}" + (f" x{r.workers}" if r.status == "failed" else "")
+                combo = (f"{r.interpreter} " if r.interpreter else "") + f"{r.implementation}+{r.strategy}" + (
+                    f" x{r.workers}" if r.status == "failed" else "")
                 if combo not in combos:
                     combos.append(combo)
                 continue
             f = self.figures(r)
             lines.append(
+                (f"{r.interpreter:<{width}}" if width else "") +
                 f"{r.implementation:<15}{r.strategy:<19}{r.workers:>7}{r.median:>10.4f}"
                 f"{r.min:>9.4f}{r.max:>9.4f}{num(f['vs_python'], '>9.1f')}x"
                 f"{num(f['vs_serial'], '>9.2f')}x{num(f['efficiency'], '>7.2f')}"
@@ -216,14 +231,18 @@ class Report:
             series = {}
             for r in rows:
                 if r.strategy != "serial":  # serial is the baseline, 1.0 by definition
-                    series.setdefault((r.implementation, r.strategy), []).append(
+                    series.setdefault((r.interpreter, r.implementation, r.strategy), []).append(
                         (r.workers, self.figures(r)["vs_serial"]))
-            for (implementation, strategy), points in series.items():
+            interpreters = self.interpreters()
+            for (interpreter, implementation, strategy), points in series.items():
                 points.sort()
+                style, marker = PLOT_STYLES.get(strategy, ("-", "o"))
+                if len(interpreters) > 1:  # across Pythons: the line style tells them apart
+                    style = INTERPRETER_STYLES[interpreters.index(interpreter) % 3]
                 ax.plot(*zip(*points), color=PLOT_COLOURS.get(implementation, "0.3"),
-                        linestyle=PLOT_STYLES.get(strategy, ("-", "o"))[0],
-                        marker=PLOT_STYLES.get(strategy, ("-", "o"))[1],
-                        label=f"{implementation}+{strategy}")
+                        linestyle=style, marker=marker,
+                        label=(f"{interpreter} " if interpreter else "")
+                        + f"{implementation}+{strategy}")
             ax.set_title(f"{workload} ({rows[0].size})" if rows else workload)
             ax.set_xlabel("workers")
             ax.set_ylabel("speedup over the same implementation, serial")
