@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import venv
 import zipfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
