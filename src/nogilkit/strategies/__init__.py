@@ -6,6 +6,7 @@ import multiprocessing
 from .cluster import Dask, DaskThreads
 from .compiled import NumbaParallel, OpenMP
 from .coroutines import Asyncio, AsyncioProcesses, AsyncioThreads, ThreadsToLoop
+from .interpreters import Interpreters
 from .processes import POOL_APIS, TRANSFERS, Processes
 from .serial import Serial
 from .threads import Threads
@@ -13,7 +14,7 @@ from .threads import Threads
 STRATEGIES = {
     s.name: s
     for s in (Serial(), Threads(), Processes(), Asyncio(), AsyncioThreads(), AsyncioProcesses(),
-              ThreadsToLoop(), OpenMP(), NumbaParallel(), Dask(), DaskThreads())
+              ThreadsToLoop(), OpenMP(), NumbaParallel(), Dask(), DaskThreads(), Interpreters())
 }
 
 
