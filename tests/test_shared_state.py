@@ -226,3 +226,9 @@ def test_the_command_line(tmp_path):
     assert cli("counter", "--threads", "1,2").returncode == 2
     assert cli("histogram", "--json", str(path)).returncode == 2
     assert cli("teleport").returncode == 2
+
+
+def test_the_natural_race_never_gains_counts(race):
+    natural = race["natural"]
+    assert all(0 < final <= natural.expected for final in natural.final)
+    assert "natural" in str(race)

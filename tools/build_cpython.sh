@@ -45,7 +45,8 @@ if [[ ! -x $src/configure ]]; then
 fi
 
 # The test extra from pyproject.toml, without numba (no free-threaded wheels).
-requirements="$(python3 - "$here/pyproject.toml" <<'EOF'
+requirements="$cache/requirements.txt"
+python3 - "$here/pyproject.toml" >"$requirements" <<'EOF'
 import re, sys, tomllib
 extras = tomllib.load(open(sys.argv[1], "rb"))["project"]["optional-dependencies"]
 out = []
@@ -58,30 +59,33 @@ for requirement in extras["test"]:
         out.append(requirement)
 print("\n".join(out))
 EOF
-)"
 
 for variant in gil nogil; do
     prefix="$cache/$variant"
     build="$cache/build-$variant"
     flags=()
     [[ $variant == nogil ]] && flags=(--disable-gil)
-    rm -rf "$build" "$prefix" && mkdir -p "$build"
-    echo "== building CPython ($variant) into $prefix with $jobs jobs"
-    start=$SECONDS
-    (cd "$build" && "$src/configure" --prefix="$prefix" "${flags[@]}" >configure.log 2>&1 \
-        && make -j"$jobs" >make.log 2>&1 && make install >install.log 2>&1) || {
-        echo "the build failed; see $build/*.log" >&2
-        exit 1
-    }
-    seconds=$((SECONDS - start))
-    echo "$seconds" >"$prefix/build-seconds.txt"
-    ln -sf "$(basename "$(ls "$prefix"/bin/python3.* | grep -v config | head -n 1)")" \
-        "$prefix/bin/python3"
+    if [[ -s $prefix/build-seconds.txt && ${NOGILKIT_REBUILD:-0} == 0 ]]; then
+        echo "== CPython ($variant) is built already (NOGILKIT_REBUILD=1 builds it again)"
+    else
+        rm -rf "$build" "$prefix" && mkdir -p "$build"
+        echo "== building CPython ($variant) into $prefix with $jobs jobs"
+        start=$SECONDS
+        (cd "$build" && "$src/configure" --prefix="$prefix" "${flags[@]}" >configure.log 2>&1 \
+            && make -j"$jobs" >make.log 2>&1 && make install >install.log 2>&1) || {
+            echo "the build failed; see $build/*.log" >&2
+            exit 1
+        }
+        echo "$((SECONDS - start))" >"$prefix/build-seconds.txt"
+        ln -sf "$(basename "$(ls "$prefix"/bin/python3.* | grep -v config | head -n 1)")" \
+            "$prefix/bin/python3"
+    fi
     python="$prefix/bin/python3"
-    echo "built $("$python" -VV | head -n 1) in ${seconds}s"
+    echo "built $("$python" -VV | head -n 1) in $(cat "$prefix/build-seconds.txt")s"
     "$python" -m pip install --quiet --upgrade pip
-    # shellcheck disable=SC2086
-    "$python" -m pip install --quiet $requirements
+    # --prefer-binary: an older wheel rather than a source build (hypothesis has
+    # no free-threaded wheel of its newest release, which then wants Rust).
+    "$python" -m pip install --quiet --prefer-binary -r "$requirements"
     "$python" -m pip install --quiet --no-deps --force-reinstall "$here"
     "$python" -m nogilkit info | grep -E "python|free_threaded|gil_enabled"
 done

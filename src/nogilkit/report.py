@@ -107,6 +107,8 @@ class Report:
                 why = ""
                 if implementation == "python" and s < 1.3:
                     why = ": the GIL serialises pure-Python threads"
+                elif implementation == "python":
+                    why = " (pure Python in parallel: this interpreter runs without a GIL)"
                 elif implementation in ("cython", "numba") and s >= 1.3:
                     why = " (the kernel releases the GIL)"
                 parts.append(f"{implementation} on threads {s:.2f}x{why}")
