@@ -123,6 +123,14 @@ class Report:
             s = self.figures(row)["vs_serial"]
             parts.append(f"{row.implementation} as asyncio coroutines {s:.2f}x "
                          "(one thread: coroutines take turns)")
+        for strategy, shape in (("dask", f"{most} processes x 1 thread"),
+                                ("dask-threads", f"1 process x {most} threads"),
+                                ("interpreters", "subinterpreters")):
+            for implementation in ("python", "cython"):
+                row = best(implementation, strategy)
+                if row and most > 1:
+                    parts.append(f"{implementation} on {strategy} ({shape}) "
+                                 f"{self.figures(row)['vs_serial']:.2f}x")
         for strategy in ("openmp", "numba-parallel"):
             row = best("cython" if strategy == "openmp" else "numba", strategy)
             if row and most > 1:
