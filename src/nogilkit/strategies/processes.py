@@ -107,9 +107,7 @@ class ProcessSession(ChunkedSession):
         try:
             if self.api == "executor":
                 if abort:
-                    # Running chunks cannot be cancelled: end their processes.
-                    for process in list(getattr(self.pool, "_processes", {}).values()):
-                        process.terminate()
+                    self._abort_executor()
                 self.pool.shutdown(wait=True, cancel_futures=True)
             else:
                 if abort:
@@ -120,6 +118,26 @@ class ProcessSession(ChunkedSession):
         finally:
             if self.shared is not None:
                 self.shared.release()
+
+
+    def _abort_executor(self, grace=2.0):
+        """Cancel what has not started; give running chunks ``grace`` seconds to
+        end, then end their processes (a Ctrl-C must not wait for a long chunk).
+        Terminating only after the grace period also keeps clear of a race in
+        Python 3.11's executor, whose clean-up of a broken pool sets an
+        exception on futures that were cancelled already (InvalidStateError
+        in its management thread)."""
+        processes = list((getattr(self.pool, "_processes", None) or {}).values())
+        manager = getattr(self.pool, "_executor_manager_thread", None)
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + grace
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        if manager is not None:
+            manager.join()
 
 
 class Processes(Strategy):
