@@ -18,7 +18,9 @@ threads. ``nogilkit.reference`` holds the pure-Python definitions and
 histogram); all give the kernels' results (NumPy's k-means only up to
 rounding in the centres). ``nogilkit.demos`` (imported on its
 own) measures why the kernels keep per-thread state instead of sharing it.
-``nogilkit.compare()`` runs the comparison engine (``nogilkit compare``).
+``nogilkit.compare()`` runs the comparison engine (``nogilkit compare``);
+``nogilkit.probe(fn, args)`` tells whether your own function holds the GIL
+and how it scales on threads (``nogilkit probe``).
 """
 
 from ._histogram import histogram
@@ -26,6 +28,7 @@ from ._kmeans import KMeansResult, kmeans
 from ._mandelbrot import mandelbrot
 from ._nbody import nbody, nbody_direct
 from ._parallel import available_cpus
+from ._probe import ProbeResult, probe
 from ._spectral_norm import spectral_norm
 from ._stream import total, triad
 from ._version import __version__
@@ -33,6 +36,7 @@ from .info import build_info, openmp_enabled
 
 __all__ = [
     "KMeansResult",
+    "ProbeResult",
     "__version__",
     "available_cpus",
     "build_info",
@@ -43,6 +47,7 @@ __all__ = [
     "nbody",
     "nbody_direct",
     "openmp_enabled",
+    "probe",
     "spectral_norm",
     "total",
     "triad",

@@ -167,6 +167,31 @@ def _demo(args, parser):
     return 0
 
 
+def _probe(args, parser):
+    from ._probe import Statement, probe
+
+    _check_json_path(args, parser)
+    namespace = {}
+    try:
+        exec(compile(args.setup, "<setup>", "exec"), namespace)
+    except SyntaxError as exc:
+        parser.error(f"the setup does not compile: {exc.msg} ({args.setup!r})")
+    except Exception as exc:
+        parser.error(f"the setup raised {type(exc).__name__}: {exc}")
+    try:
+        statement = Statement(args.statement, namespace)
+    except SyntaxError as exc:
+        parser.error(f"the statement does not compile: {exc.msg} ({args.statement!r})")
+    try:
+        result = probe(statement, threads=args.threads, min_time=args.min_time,
+                       timeout=args.timeout)
+    except (TypeError, ValueError) as exc:
+        parser.error(str(exc))
+    print(result)
+    _write_json(args.json, result.to_dict())
+    return 0
+
+
 def _positive(text):
     try:
         value = int(text)
@@ -279,6 +304,23 @@ def build_parser():
     overhead.add_argument("--start-methods", metavar="NAME,...",
                           help="process start methods to time (default all available)")
     _json_and_quiet(overhead, handler=_overhead)
+
+    probe = commands.add_parser(
+        "probe", help="does a statement hold the GIL, and how should it run? (as python -m timeit)",
+        description="Time a statement, run it on 1, 2, ... threads, measure the share of its "
+                    "time it holds the GIL and the cost of pickling it to another process, and "
+                    "recommend threads, processes or serial. Native thread pools (BLAS, OpenMP) "
+                    "are pinned to one thread meanwhile.")
+    probe.add_argument("statement", help="the statement to probe (an expression or statements)")
+    probe.add_argument("-s", "--setup", default="pass",
+                       help="run once first; the statement runs in the namespace it builds")
+    probe.add_argument("--threads", type=_positive_list, metavar="N,N,...",
+                       help="thread counts (default 1, 2, 4, ... up to the available CPUs)")
+    probe.add_argument("--min-time", type=float, default=0.2,
+                       help="seconds each measurement lasts at least (0.2)")
+    probe.add_argument("--timeout", type=float, default=300.0,
+                       help="seconds for the whole probe before it gives up (300)")
+    _json_and_quiet(probe, handler=_probe)
 
     demo = commands.add_parser(
         "demo", help="shared state between threads: races, locks, queues",

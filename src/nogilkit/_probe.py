@@ -1,0 +1,519 @@
+"""Does a function release the GIL, and how should it be run in parallel?
+
+``probe(fn, args, kwargs)`` calls ``fn(*args, **kwargs)`` many times and
+measures four things:
+
+call_time
+    Seconds per call, timeit-style: the number of calls is raised (1, 2, 5,
+    10, 20, ...) until one measurement lasts at least ``min_time``; then the
+    median of 5 such measurements, divided by the number of calls.
+speedups
+    The same calls spread over 1, 2, 4, ... threads (up to the available CPUs,
+    or the counts given in ``threads``): throughput on n threads over
+    throughput on one thread, best of 3 measurements each. The total number of
+    calls is rounded up to a multiple of n so that every thread does the same
+    number of calls.
+gil_held
+    The fraction of wall time the GIL is held while ``fn`` runs in one thread.
+    Method: a monitor (the calling thread) sleeps ``INTERVAL`` (1 ms) with
+    ``time.sleep``, which releases the GIL, and then needs the GIL back to
+    run Python code. If ``fn`` has released the GIL, the monitor runs at once
+    (late by the OS's timer slack, tens of microseconds). If ``fn`` holds it,
+    the monitor waits for the interpreter's switch interval, set to
+    ``SWITCH_INTERVAL`` (5 ms) during this phase, after which CPython forces
+    a pure-Python holder to hand the GIL over; native code that holds the GIL
+    makes it wait until the native call returns. A monitor cycle (sleep plus
+    wait) that ends more than ``LATE`` (2 ms) after its sleep was due is
+    counted as GIL held for its whole length; ``gil_held`` is the held time
+    over the phase's wall time. Resolution: each change between holding and
+    releasing is placed within about one cycle (``INTERVAL`` +
+    ``SWITCH_INTERVAL``, about 6 ms), so the figure is meaningful for stretches
+    longer than that; a function that switches faster (say, 0.1 ms of Python
+    between short nogil calls) lets the monitor in at every release and reads
+    as releasing. A busy machine can delay the monitor by more than ``LATE``
+    and push small values up by a few percent. The switch interval is
+    restored afterwards. (A small switch interval such as 0.1 ms would not
+    work here: the monitor would then get the GIL from a pure-Python holder as
+    quickly as from a releasing one, and the two would look alike.)
+pickle cost
+    Seconds and bytes of ``pickle.dumps``/``loads`` of ``(fn, args, kwargs)``
+    and of the result: what a process pool pays per call, beyond its own
+    overhead. A function or argument that cannot be pickled (a lambda, a
+    lock) gives ``None`` and ``pickle_error`` says why.
+
+Verdict: "releases" if ``gil_held < 0.25``, "holds" if above 0.75, else
+"partial"; on an interpreter running without a GIL (free-threaded build),
+``gil_held`` is None and the verdict "no-gil". The recommendation follows
+from the measured speedups and, when threads do not help, from the pickle
+cost against the call time.
+
+Native thread pools (BLAS, OpenMP) are limited to one thread during the probe
+with threadpoolctl, when it is installed (``blas_pinned`` says whether), so
+that the threads measured are the only parallelism.
+
+Every call runs in a daemon thread; ``fn`` must be safe to call from several
+threads at once with the same arguments. ``timeout`` bounds the whole probe:
+when it passes, TimeoutError is raised and no further calls are started, but
+a call that never returns cannot be killed: its thread is left running as a
+daemon thread (it does not keep the interpreter from exiting) until the call
+returns. An exception raised by ``fn`` is re-raised with a note naming the
+phase it came from.
+"""
+
+import math
+import pickle
+import statistics
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+
+from ._parallel import available_cpus
+from ._table import format_table
+from ._validation import finite_float, positive_int
+
+INTERVAL = 1e-3  # monitor's sleep, seconds
+SWITCH_INTERVAL = 5e-3  # sys.setswitchinterval during the GIL phase
+LATE = 2e-3  # a monitor cycle later than this counts as GIL held
+REPEATS = 5  # measurements of call_time (median)
+SCALING_REPEATS = 3  # measurements per thread count (best)
+GIL_PHASE_MIN_TIME = 0.1  # seconds the GIL phase lasts at least
+RELEASES_BELOW, HOLDS_ABOVE = 0.25, 0.75  # gil_held thresholds of the verdict
+USEFUL_SPEEDUP = 1.2  # threads are recommended from this speedup on
+PICKLE_SHARE = 0.1  # processes pay off when pickling costs under this share of a call
+MIN_PROCESS_CALL = 1e-3  # seconds: shorter calls cost less than a process hand-off
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What ``probe`` measured, and what it recommends.
+
+    Attributes
+    ----------
+    call_time : float
+        Seconds per call (one thread).
+    gil_held : float or None
+        Fraction of the call's wall time the GIL was held (None without a GIL).
+    speedups : dict
+        Thread count -> throughput over that of one thread.
+    pickle_time, pickle_bytes : float or None, int or None
+        Pickle round trip of (fn, args, kwargs) and of the result; None if
+        they cannot be pickled.
+    pickle_error : str or None
+        Why pickling failed.
+    verdict : str
+        "releases", "holds", "partial" or "no-gil".
+    recommendation : str
+        What to use and why, in one or two sentences.
+    blas_pinned : bool
+        Whether native thread pools were limited to one thread (threadpoolctl).
+    """
+
+    call_time: float
+    gil_held: object
+    speedups: dict
+    pickle_time: object
+    pickle_bytes: object
+    pickle_error: object
+    verdict: str
+    recommendation: str
+    blas_pinned: bool
+
+    def to_dict(self):
+        """A JSON-ready dict (thread counts as string keys)."""
+        d = asdict(self)
+        d["speedups"] = {str(n): s for n, s in self.speedups.items()}
+        return d
+
+    def __str__(self):
+        rows = [("call time", _seconds(self.call_time)),
+                ("GIL held", "n/a (no GIL)" if self.gil_held is None
+                 else f"{self.gil_held:.0%}")]
+        rows += [(f"speedup, {n} threads", f"{s:.2f}x")
+                 for n, s in self.speedups.items() if n > 1]
+        if self.pickle_error is None:
+            rows.append(("pickle round trip",
+                         f"{_seconds(self.pickle_time)}, {self.pickle_bytes} bytes"))
+        else:
+            rows.append(("pickle round trip", f"fails: {self.pickle_error}"))
+        rows += [("native pools pinned", "yes" if self.blas_pinned else "no"),
+                 ("verdict", self.verdict)]
+        lines = format_table(("measure", "value"), rows)
+        return "\n".join([*lines, "", self.recommendation])
+
+
+def probe(fn, args=(), kwargs=None, *, threads=None, min_time=0.2, timeout=60.0):
+    """Measure whether ``fn(*args, **kwargs)`` releases the GIL and how it scales.
+
+    Parameters
+    ----------
+    fn : callable
+        The function to probe; called many times, from several threads.
+    args : sequence, optional
+        Positional arguments, as for ``threading.Thread``.
+    kwargs : mapping, optional
+        Keyword arguments.
+    threads : sequence of int, optional
+        Thread counts (each >= 1) to measure; 1 is always added. Default:
+        1, 2, 4, ... and the number of available CPUs.
+    min_time : float, optional
+        Seconds that one timing measurement lasts at least (default 0.2).
+    timeout : float, optional
+        Seconds for the whole probe (default 60).
+
+    Returns
+    -------
+    ProbeResult
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad argument, before anything is called.
+    TimeoutError
+        If the probe is not done within ``timeout``.
+    Exception
+        Whatever ``fn`` raised, with a note naming the phase.
+    """
+    args, kwargs, counts, min_time, timeout = _validate(fn, args, kwargs, threads,
+                                                        min_time, timeout)
+    from .comparison import single_threaded_libraries
+    from .info import gil_enabled
+
+    deadline = _Deadline(timeout)
+
+    def call():
+        return fn(*args, **kwargs)
+
+    with single_threaded_libraries() as pinned:
+        number, call_time, result = _time_calls(call, min_time, deadline)
+        speedups = _scaling(call, number, counts, deadline)
+        gil = gil_enabled()
+        gil_held = _gil_held(call, call_time, min_time, deadline) if gil else None
+    deadline.check("pickle")
+    pickle_time, pickle_bytes, pickle_error = _pickle_cost(fn, args, kwargs, result)
+    verdict = _verdict(gil_held)
+    recommendation = _recommend(verdict, gil_held, call_time, speedups,
+                                pickle_time, pickle_error)
+    return ProbeResult(call_time, gil_held, speedups, pickle_time, pickle_bytes,
+                       pickle_error, verdict, recommendation, bool(pinned))
+
+
+# Arguments -----------------------------------------------------------------
+
+def _validate(fn, args, kwargs, threads, min_time, timeout):
+    """Checked (args, kwargs, thread counts, min_time, timeout)."""
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    if isinstance(args, (str, bytes)):
+        raise TypeError("args must be a sequence of positional arguments, got a string")
+    try:
+        args = tuple(args)
+    except TypeError:
+        raise TypeError(f"args must be a sequence, got {type(args).__name__}") from None
+    if kwargs is None:
+        kwargs = {}
+    else:
+        try:
+            kwargs = dict(kwargs)
+        except (TypeError, ValueError):
+            raise TypeError(f"kwargs must be a mapping, got {type(kwargs).__name__}") from None
+    return args, kwargs, _thread_counts(threads), _positive("min_time", min_time), \
+        _positive("timeout", timeout)
+
+
+def _thread_counts(threads):
+    """Sorted distinct thread counts, 1 included."""
+    if threads is None:
+        cpus = available_cpus()
+        counts = {cpus}
+        n = 1
+        while n < cpus:
+            counts.add(n)
+            n *= 2
+        return sorted(counts | {1})
+    if isinstance(threads, (str, bytes)) or not hasattr(threads, "__iter__"):
+        raise TypeError(f"threads must be a sequence of ints, got {type(threads).__name__}")
+    counts = [positive_int(f"threads[{i}]", n) for i, n in enumerate(threads)]
+    if not counts:
+        raise ValueError("threads must not be empty")
+    return sorted(set(counts) | {1})
+
+
+def _positive(name, value):
+    value = finite_float(name, value)
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, got {value}")
+    return value
+
+
+# Running calls in daemon threads -------------------------------------------
+
+class _Deadline:
+    """The probe's time limit."""
+
+    def __init__(self, timeout):
+        self.timeout = timeout
+        self.end = time.monotonic() + timeout
+
+    def remaining(self, phase):
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(
+                f"nogilkit.probe: not done within timeout={self.timeout:g} s "
+                f"(in the {phase} phase); a call still running cannot be killed and "
+                "is left in a daemon thread until it returns")
+        return left
+
+    check = remaining
+
+
+class _Batch:
+    """Daemon threads, thread i making ``shares[i]`` calls, started together."""
+
+    def __init__(self, call, shares, deadline, phase):
+        self.phase, self.deadline = phase, deadline
+        self.cancelled = threading.Event()
+        self.errors, self.results, self.ends = [], [], []
+        self.start = None
+        barrier = threading.Barrier(len(shares) + 1, action=self._started)
+        self.threads = [threading.Thread(target=self._work, args=(call, k, barrier),
+                                         name=f"nogilkit-probe-{phase}", daemon=True)
+                        for k in shares]
+        for thread in self.threads:
+            thread.start()
+        try:
+            barrier.wait(deadline.remaining(phase))
+        except (threading.BrokenBarrierError, TimeoutError):
+            self.cancelled.set()
+            barrier.abort()
+            deadline.check(phase)
+            raise
+
+    def _started(self):
+        self.start = time.perf_counter()
+
+    def _work(self, call, calls, barrier):
+        try:
+            barrier.wait()
+            result = None
+            for _ in range(calls):
+                if self.cancelled.is_set():
+                    return
+                result = call()
+            self.results.append(result)
+        except threading.BrokenBarrierError:
+            return
+        except BaseException as exc:  # re-raised by wait(), in the caller's thread
+            self.errors.append(exc)
+        finally:
+            self.ends.append(time.perf_counter())
+
+    def running(self):
+        return any(thread.is_alive() for thread in self.threads)
+
+    def wait(self):
+        """Seconds from the start to the last call's return, and one result."""
+        try:
+            for thread in self.threads:
+                thread.join(self.deadline.remaining(self.phase))
+                if thread.is_alive():
+                    self.deadline.check(self.phase)
+        except TimeoutError:
+            self.cancelled.set()
+            raise
+        if self.errors:
+            exc = self.errors[0]
+            _add_note(exc, f"raised by fn in the {self.phase} phase of nogilkit.probe")
+            raise exc
+        return max(self.ends) - self.start, self.results[0]
+
+
+def _add_note(exc, note):
+    if hasattr(exc, "add_note"):  # Python >= 3.11
+        exc.add_note(note)
+    else:
+        exc.args = (*exc.args, note)
+
+
+def _run(call, shares, deadline, phase):
+    return _Batch(call, shares, deadline, phase).wait()
+
+
+# Phases --------------------------------------------------------------------
+
+def _time_calls(call, min_time, deadline):
+    """(calls per measurement, median seconds per call, a result), timeit-style."""
+    number = None
+    for number in _numbers():
+        elapsed, result = _run(call, [number], deadline, "timing")
+        if elapsed >= min_time:
+            break
+    times = [_run(call, [number], deadline, "timing")[0] for _ in range(REPEATS)]
+    return number, statistics.median(times) / number, result
+
+
+def _numbers():
+    """1, 2, 5, 10, 20, 50, ..."""
+    scale = 1
+    while True:
+        for step in (1, 2, 5):
+            yield step * scale
+        scale *= 10
+
+
+def _scaling(call, number, counts, deadline):
+    """Thread count -> throughput over that of one thread."""
+    total = max(number, max(counts))
+    rates = {}
+    for n in counts:
+        per_thread = -(-total // n)  # ceil
+        best = min(_run(call, [per_thread] * n, deadline, "scaling")[0]
+                   for _ in range(SCALING_REPEATS))
+        rates[n] = per_thread * n / best
+    return {n: rates[n] / rates[1] for n in counts}
+
+
+def _gil_held(call, call_time, min_time, deadline):
+    """Fraction of wall time the GIL was held while calls ran in one thread."""
+    calls = max(1, math.ceil(max(min_time, GIL_PHASE_MIN_TIME) / call_time))
+    held = total = 0.0
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    try:
+        batch = _Batch(call, [calls], deadline, "gil")
+        last = time.perf_counter()
+        while batch.running():
+            deadline.check("gil")
+            time.sleep(INTERVAL)
+            now = time.perf_counter()
+            cycle, last = now - last, now
+            total += cycle
+            if cycle > INTERVAL + LATE:
+                held += cycle
+        batch.wait()
+    finally:
+        sys.setswitchinterval(old)
+    return min(1.0, held / total) if total else 0.0
+
+
+def _pickle_cost(fn, args, kwargs, result):
+    """(seconds, bytes, None) of a pickle round trip, or (None, None, why)."""
+    def round_trip():
+        size = 0
+        for obj in ((fn, args, kwargs), result):
+            data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.loads(data)
+            size += len(data)
+        return size
+
+    try:
+        size = round_trip()
+    except Exception as exc:
+        return None, None, f"{type(exc).__name__}: {exc}"
+    runs, start = 0, time.perf_counter()
+    while True:
+        round_trip()
+        runs += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= 0.01 or runs >= 1000:
+            return elapsed / runs, size, None
+
+
+# Verdict and advice --------------------------------------------------------
+
+def _verdict(gil_held):
+    if gil_held is None:
+        return "no-gil"
+    if gil_held < RELEASES_BELOW:
+        return "releases"
+    if gil_held > HOLDS_ABOVE:
+        return "holds"
+    return "partial"
+
+
+def _recommend(verdict, gil_held, call_time, speedups, pickle_time, pickle_error):
+    """One or two sentences: what to use, the measured gain, why."""
+    why = {"releases": "the call releases the GIL",
+           "holds": "the call holds the GIL",
+           "partial": f"the call holds the GIL {gil_held:.0%} of the time",
+           "no-gil": "this interpreter runs without a GIL"}[verdict]
+    if len(speedups) == 1:
+        gain = "threads not measured (only 1 thread)"
+        best_n, best = 1, 1.0
+    else:
+        best_n, best = max(((n, s) for n, s in speedups.items() if n > 1),
+                           key=lambda item: item[1])
+        gain = f"threads give {best:.1f}x on {best_n} threads"
+    if best >= USEFUL_SPEEDUP:
+        return f"Use threads: {best:.1f}x on {best_n} threads; {why}."
+    if verdict in ("releases", "no-gil"):
+        if len(speedups) == 1:
+            return f"Use threads: {why} (scaling not measured: only 1 thread asked for)."
+        return (f"Stay serial: {gain} although {why}; the call may be limited by "
+                "memory bandwidth, by a lock, or by a busy machine.")
+    if pickle_error is not None:
+        return (f"Stay serial: {why} ({gain}), and processes are ruled out: "
+                f"pickling fails ({pickle_error}).")
+    if call_time < MIN_PROCESS_CALL:
+        return (f"Stay serial, or batch calls for processes: {why} ({gain}), and a "
+                f"{_seconds(call_time)} call is shorter than a process hand-off.")
+    if pickle_time > PICKLE_SHARE * call_time:
+        return (f"Stay serial: {why} ({gain}); pickling its arguments and result "
+                f"costs {_seconds(pickle_time)} against a {_seconds(call_time)} call.")
+    return (f"Use processes: {why} ({gain}); pickling its arguments and result costs "
+            f"{_seconds(pickle_time)} against a {_seconds(call_time)} call.")
+
+
+def _seconds(value):
+    """'5.02 ms', '120 µs', '1.5 s'."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if value >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value / 1e-9:.3g} ns"
+
+
+class Statement:
+    """A statement and the namespace it runs in, as a callable that pickles.
+
+    What ``nogilkit probe`` probes. Pickled, it carries its source, the
+    setup's values (the data another process would need) and the names of
+    the modules the setup imported, imported again on the other side; so
+    the pickle round trip measures what shipping the work to a process
+    costs.
+    """
+
+    def __init__(self, source, namespace):
+        self.source = source
+        self.namespace = namespace
+        self._code = _compile(source)
+
+    def __call__(self):
+        return eval(self._code, self.namespace)  # an exec code object evaluates to None
+
+    def __getstate__(self):
+        values, modules = {}, {}
+        for name, value in self.namespace.items():
+            if name.startswith("__"):
+                continue
+            if isinstance(value, type(sys)):
+                modules[name] = value.__name__
+            else:
+                values[name] = value
+        return {"source": self.source, "values": values, "modules": modules}
+
+    def __setstate__(self, state):
+        import importlib
+
+        self.namespace = dict(state["values"])
+        self.namespace.update({name: importlib.import_module(module)
+                               for name, module in state["modules"].items()})
+        self.source = state["source"]
+        self._code = _compile(self.source)
+
+
+def _compile(source):
+    """An expression's code (its value is the call's result), else a statement's."""
+    try:
+        return compile(source, "<statement>", "eval")
+    except SyntaxError:
+        return compile(source, "<statement>", "exec")
