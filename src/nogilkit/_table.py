@@ -1,4 +1,4 @@
-"""Plain-text tables for the demos' and measurements' results."""
+"""Plain-text tables for the demos' and measurements' results, and their lookup by name."""
 
 
 def format_table(header, rows, left=(0,)):
@@ -16,3 +16,13 @@ def format_table(header, rows, left=(0,)):
         return "  ".join(cells).rstrip()
 
     return [line(header), *map(line, rows)]
+
+
+class ByName:
+    """Mixin for a result whose ``variants`` have names: ``result["lock"]``."""
+
+    def __getitem__(self, name):
+        for variant in self.variants:
+            if variant.name == name:
+                return variant
+        raise KeyError(name)

@@ -31,7 +31,7 @@ from . import _validation
 from ._ext.histogram_demos import SharedHistogramJob
 from ._histogram import CHUNK, check_histogram_args, histogram
 from ._parallel import available_cpus, resolve_threads, run_job
-from ._table import format_table
+from ._table import ByName, format_table
 from .timing import Timing, measure
 
 # The variants of histogram_race, in table order: (name, how threads count).
@@ -74,7 +74,7 @@ class VariantResult:
 
 
 @dataclass(frozen=True)
-class RaceResult:
+class RaceResult(ByName):
     """The outcome of histogram_race: one VariantResult per variant, and the setting."""
 
     size: int
@@ -83,13 +83,6 @@ class RaceResult:
     available_cpus: int
     repeats: int
     variants: tuple
-
-    def __getitem__(self, name):
-        """The VariantResult named ``name``."""
-        for variant in self.variants:
-            if variant.name == name:
-                return variant
-        raise KeyError(name)
 
     def __str__(self):
         baseline = self["private"].timing.median
@@ -456,7 +449,7 @@ class CounterVariant:
 
 
 @dataclass(frozen=True)
-class CounterResult:
+class CounterResult(ByName):
     """The outcome of counter_race: one CounterVariant per variant, and the setting."""
 
     threads: int
@@ -469,13 +462,6 @@ class CounterResult:
     def expected(self):
         """The count every run should reach: ``threads * increments``."""
         return self.threads * self.increments
-
-    def __getitem__(self, name):
-        """The CounterVariant named ``name``."""
-        for variant in self.variants:
-            if variant.name == name:
-                return variant
-        raise KeyError(name)
 
     def __str__(self):
         baseline = self["lock"].timing.median

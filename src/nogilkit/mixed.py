@@ -35,7 +35,7 @@ import numpy as np
 
 from . import _validation
 from ._parallel import available_cpus
-from ._table import format_table
+from ._table import ByName, format_table
 from .fetch import FetchError
 
 VARIANTS = (
@@ -102,7 +102,7 @@ class VariantResult:
 
 
 @dataclass(frozen=True)
-class MixedResult:
+class MixedResult(ByName):
     """The outcome of ``service_under_load``: a VariantResult per variant; prints as a table."""
 
     rate: float
@@ -110,12 +110,6 @@ class MixedResult:
     workers: int
     available_cpus: int
     variants: tuple
-
-    def __getitem__(self, name):
-        for variant in self.variants:
-            if variant.name == name:
-                return variant
-        raise KeyError(name)
 
     def __str__(self):
         header = ("variant", "lag p50 ms", "lag p99 ms", "lag max ms", "req p50 ms", "req p99 ms",
