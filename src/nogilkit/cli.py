@@ -117,34 +117,32 @@ def _serve(args, parser):
     return 0
 
 
-def _mixed(args, parser):
-    from .mixed import service_under_load
-
+def _measure(args, parser, function, **run):
+    """Run a measurement that validates its arguments first; print it, write its JSON."""
     _check_json_path(args, parser)
-    run = dict(variants=args.variants.split(",") if args.variants else None,
-               duration=args.duration, rate=args.rate, workers=args.workers)
     try:
-        result = _with_progress(service_under_load, args.quiet, **run)
+        result = _with_progress(function, args.quiet, **run)
     except ValueError as exc:
         parser.error(str(exc))
     print(result)
     _write_json(args.json, result.to_dict())
     return 0
+
+
+def _mixed(args, parser):
+    from .mixed import service_under_load
+
+    return _measure(args, parser, service_under_load,
+                    variants=args.variants.split(",") if args.variants else None,
+                    duration=args.duration, rate=args.rate, workers=args.workers)
 
 
 def _overhead(args, parser):
     from .overhead import measure_overheads
 
-    _check_json_path(args, parser)
-    run = dict(quick=args.quick, max_payload=args.max_payload,
-               start_methods=args.start_methods.split(",") if args.start_methods else None)
-    try:
-        result = _with_progress(measure_overheads, args.quiet, **run)
-    except ValueError as exc:
-        parser.error(str(exc))
-    print(result)
-    _write_json(args.json, result.to_dict())
-    return 0
+    return _measure(args, parser, measure_overheads, quick=args.quick,
+                    max_payload=args.max_payload,
+                    start_methods=args.start_methods.split(",") if args.start_methods else None)
 
 
 def _demo(args, parser):
