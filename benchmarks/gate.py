@@ -148,8 +148,9 @@ def measure_and_judge(commits, python, bench, factor):
     base, head = (load_results(result_file(c, python)) for c in commits)
     rows = compare(base, head, factor, bench)
     report(rows, factor, commits)
-    if busy(base, head):
-        print(f"gate: scaling figures not judged: {busy(base, head)}")
+    reason = busy(base, head)
+    if reason:
+        print(f"gate: scaling figures not judged: {reason}")
     return rows
 
 

@@ -154,7 +154,8 @@ class Report:
 
     def table(self, workload):
         # Across Pythons, a first column says which one ran the row.
-        width = max((len(i) for i in self.interpreters()), default=-2) + 2
+        interpreters = self.interpreters()
+        width = max(map(len, interpreters)) + 2 if interpreters else 0
         header = (f"{'python':<{width}}" if width else "") + (f"{'implementation':<15}{'strategy':<19}{'workers':>7}{'median s':>10}"
                   f"{'min s':>9}{'max s':>9}{'vs python':>10}{'vs serial':>10}{'effic.':>7}"
                   f"{'K-F':>7}{'start s':>8}{'cpu s':>8}{'peak MiB':>9}")
