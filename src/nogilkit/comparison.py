@@ -12,7 +12,7 @@ import os
 from ._parallel import available_cpus
 from .harness import run_group
 from .report import Report, cpu_model
-from .strategies import STRATEGIES, Options, get_strategy
+from .strategies import START_METHODS, STRATEGIES, WITH_START_METHOD, Options, get_strategy
 from .workloads import IMPLEMENTATIONS, WORKLOADS, get_workload
 
 DEFAULT_WORKLOADS = ("mandelbrot",)
@@ -29,20 +29,28 @@ def default_workers(workload=None):
     return sorted({1, 2, available_cpus()})
 
 
-def _names(kind, values, valid, plural=None):
+def _names(kind, values, valid, plural=None, also=()):
+    """The names in ``values`` (a list or "a,b"), checked against ``valid`` ("all": every
+    one of them) and ``also`` (accepted, but not part of "all")."""
     if isinstance(values, str):
         values = [v.strip() for v in values.split(",") if v.strip()]
+    if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
+        hint = " (or a function, as compare(fn, items))" if kind == "workload" else ""
+        raise TypeError(f"{plural or kind + 's'} must be names, as a list or 'a,b'{hint}, "
+                        f"got {type(values).__name__}")
     values = list(values)
     if values == ["all"]:
         return list(valid)
-    unknown = [v for v in values if v not in valid]
+    unknown = [v for v in values if v not in valid and v not in also]
     if unknown or not values:
         raise ValueError(f"unknown {kind} {', '.join(map(repr, unknown)) or '(none given)'}; "
-                         f"valid {plural or kind + 's'}: {', '.join(valid)} (or 'all')")
+                         f"valid {plural or kind + 's'}: {', '.join(valid)} (or 'all')"
+                         + (f"; also {', '.join(also)}" if also else ""))
     return list(dict.fromkeys(values))
 
 
-def _workers(values):
+def worker_counts(values):
+    """Checked, sorted worker counts; None stays None (each workload's default)."""
     if values is None:
         return None  # each workload's default_workers
     values = list(values)
@@ -54,13 +62,18 @@ def _workers(values):
     return sorted(set(values))
 
 
+def strategy_names(strategies):
+    """Checked strategy names, ``processes:spawn`` style ones included."""
+    return _names("strategy", strategies, list(STRATEGIES), "strategies", also=WITH_START_METHOD)
+
+
 def validate(workloads, implementations, strategies, workers, *, size, repeats, options=None):
     """The normalised (workloads, implementations, strategies, workers); ValueError
     naming what is wrong before any work starts."""
     workloads = _names("workload", workloads, list(WORKLOADS))
     implementations = _names("implementation", implementations, list(IMPLEMENTATIONS))
-    strategies = _names("strategy", strategies, list(STRATEGIES), "strategies")
-    workers = _workers(workers)
+    strategies = strategy_names(strategies)
+    workers = worker_counts(workers)
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"repeats must be an integer >= 1, got {repeats!r}")
     for name in workloads:
@@ -207,6 +220,8 @@ def availability():
     for s in STRATEGIES.values():
         note = notes.get(s.name, "available")
         lines.append(f"  {s.name:<19}{s.summary} [{note}]")
+    lines.append("  (processes and asyncio+processes also as NAME:METHOD, one start method "
+                 "each: " + ", ".join(START_METHODS) + ")")
     lines.append(f"implementations: {', '.join(IMPLEMENTATIONS)}")
     lines.append(f"available CPUs: {available_cpus()}; default workers: "
                  f"{', '.join(map(str, default_workers()))}"

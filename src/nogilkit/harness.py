@@ -90,6 +90,22 @@ def run_combination(workload, problem, implementation, strategy, workers, option
                      **kwargs)[0]
 
 
+class _RunCounter:
+    """Runs done out of runs planned, for a progress callback; the plan shrinks
+    as combinations turn out unavailable, failed or slow (fewer repeats)."""
+
+    def __init__(self, progress, total):
+        self.progress, self.total, self.done = progress, total, 0
+
+    def next(self, label):
+        if self.progress:
+            self.progress(self.done, self.total, label)
+        self.done += 1
+
+    def drop(self, runs):
+        self.total -= runs
+
+
 def _annotated(exc, workload, implementation, strategy, workers):
     add_note(exc, f"while running workload {workload.name!r} ({implementation}) "
                   f"with strategy {strategy.name!r} on {workers} workers")
@@ -97,7 +113,7 @@ def _annotated(exc, workload, implementation, strategy, workers):
 
 
 def run_group(workload, problem, implementation, combos, options, *,
-              repeats=5, min_repeats=3, max_seconds=5.0):
+              repeats=5, min_repeats=3, max_seconds=5.0, progress=None):
     """Measured, checked Rows for ``combos`` [(strategy, workers)] of one
     workload and implementation, their timed runs interleaved.
 
@@ -107,8 +123,10 @@ def run_group(workload, problem, implementation, combos, options, *,
     measuring one combination after another would hand it to whichever ran
     at a slow moment. Runs slower than ``max_seconds / repeats`` get fewer
     repeats (never fewer than ``min(min_repeats, repeats)``), so slow
-    pure-Python rows do not dominate the comparison's time.
+    pure-Python rows do not dominate the comparison's time. ``progress``, if
+    given, is called as ``progress(done, total, label)`` before each run.
     """
+    counter = _RunCounter(progress, len(combos) * (repeats + 1))
     rows = [Row(workload.name, problem.size, implementation, strategy.name, workers,
                 "unavailable", ideal_seconds=workload.ideal_seconds(problem, workers))
             for strategy, workers in combos]
@@ -119,7 +137,9 @@ def run_group(workload, problem, implementation, combos, options, *,
                 workload, implementation, options)
             if reason:
                 row.reason = reason
+                counter.drop(repeats + 1)
                 continue
+            counter.next(f"{strategy.name} x{workers}: start, warm-up")
             try:
                 session = stack.enter_context(strategy.start(workers, options))
                 session.share_inputs(problem.arrays)
@@ -128,23 +148,27 @@ def run_group(workload, problem, implementation, combos, options, *,
                 workload.check(problem, result)  # the warm-up run is checked too
             except CheckFailed as exc:
                 row.status, row.reason = "failed", f"wrong result: {exc}"
+                counter.drop(repeats)
                 continue
             except BaseException as exc:
                 raise _annotated(exc, workload, implementation, strategy, workers)
             n = repeats
             if first * repeats > max_seconds:
                 n = max(min(min_repeats, repeats), int(max_seconds / max(first, 1e-9)))
+            counter.drop(repeats - n)
             active.append((row, session, strategy, n, [], []))
         for round_ in range(max((a[3] for a in active), default=0)):
             for row, session, strategy, n, cpus, peaks in active:
                 if round_ >= n or row.status == "failed":
                     continue
+                counter.next(f"{strategy.name} x{row.workers}: run {round_ + 1} of {n}")
                 try:
                     wall, cpu, peak, result, chunks = _measure_run(session, workload, problem,
                                                                    implementation)
                     workload.check(problem, result)
                 except CheckFailed as exc:
                     row.status, row.reason, row.times = "failed", f"wrong result: {exc}", []
+                    counter.drop(n - round_ - 1)
                     continue
                 except BaseException as exc:
                     raise _annotated(exc, workload, implementation, strategy, row.workers)

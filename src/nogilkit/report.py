@@ -156,18 +156,24 @@ class Report:
         # Across Pythons, a first column says which one ran the row.
         interpreters = self.interpreters()
         width = max(map(len, interpreters)) + 2 if interpreters else 0
-        header = (f"{'python':<{width}}" if width else "") + (f"{'implementation':<15}{'strategy':<19}{'workers':>7}{'median s':>10}"
-                  f"{'min s':>9}{'max s':>9}{'vs python':>10}{'vs serial':>10}{'effic.':>7}"
+        # processes:forkserver and the like are wider than the built-in names.
+        named = max((len(r.strategy) + 2 for r in self.rows if r.workload == workload), default=0)
+        sw = max(19, named)
+        # Without a pure-Python serial row (your own function), "vs python" is empty.
+        vs_python = any(self.figures(r).get("vs_python") for r in self.rows
+                        if r.workload == workload)
+        header = (f"{'python':<{width}}" if width else "") + (f"{'implementation':<15}{'strategy':<{sw}}{'workers':>7}{'median s':>10}"
+                  f"{'min s':>9}{'max s':>9}" + (f"{'vs python':>10}" if vs_python else "") + f"{'vs serial':>10}{'effic.':>7}"
                   f"{'K-F':>7}{'start s':>8}{'cpu s':>8}{'peak MiB':>9}")
         lines = [header]
 
-        def num(value, spec):
+        def num(value, spec, unit=""):
             width = int(spec.split(".")[0].lstrip(">"))
             if value is None:
-                return format("-", f">{width}")
+                return format("-", f">{width + len(unit)}")
             text = format(value, spec)
             # Keep columns aligned when a figure is huge (Karp-Flatt of a slowdown).
-            return text if len(text) <= width else format(">" + "9" * (width - 2), f">{width}")
+            return (text if len(text) <= width else format(">" + "9" * (width - 2), f">{width}")) + unit
 
         skipped = {}  # reason -> combinations, in order
         for r in self.rows:
@@ -184,9 +190,9 @@ class Report:
             f = self.figures(r)
             lines.append(
                 (f"{r.interpreter:<{width}}" if width else "") +
-                f"{r.implementation:<15}{r.strategy:<19}{r.workers:>7}{r.median:>10.4f}"
-                f"{r.min:>9.4f}{r.max:>9.4f}{num(f['vs_python'], '>9.1f')}x"
-                f"{num(f['vs_serial'], '>9.2f')}x{num(f['efficiency'], '>7.2f')}"
+                f"{r.implementation:<15}{r.strategy:<{sw}}{r.workers:>7}{r.median:>10.4f}"
+                f"{r.min:>9.4f}{r.max:>9.4f}{num(f['vs_python'], '>9.1f', 'x') if vs_python else ''}"
+                f"{num(f['vs_serial'], '>9.2f', 'x')}{num(f['efficiency'], '>7.2f')}"
                 f"{num(f['karp_flatt'], '>7.2f')}{num(r.startup_seconds, '>8.3f')}"
                 f"{num(r.cpu_seconds, '>8.3f')}{num(r.peak_bytes and r.peak_bytes / 2**20, '>9.0f')}"
             )
@@ -247,7 +253,7 @@ class Report:
             interpreters = self.interpreters()
             for (interpreter, implementation, strategy), points in series.items():
                 points.sort()
-                style, marker = PLOT_STYLES.get(strategy, ("-", "o"))
+                style, marker = PLOT_STYLES.get(strategy.split(":")[0], ("-", "o"))
                 if len(interpreters) > 1:  # across Pythons: the line style tells them apart
                     style = INTERPRETER_STYLES[interpreters.index(interpreter) % 3]
                 ax.plot(*zip(*points), color=PLOT_COLOURS.get(implementation, "0.3"),

@@ -7,7 +7,7 @@ from .cluster import Dask, DaskThreads
 from .compiled import NumbaParallel, OpenMP
 from .coroutines import Asyncio, AsyncioProcesses, AsyncioThreads, ThreadsToLoop
 from .interpreters import Interpreters
-from .processes import POOL_APIS, TRANSFERS, Processes
+from .processes import POOL_APIS, TRANSFERS, Processes, WithStartMethod
 from .serial import Serial
 from .threads import Threads
 
@@ -16,6 +16,12 @@ STRATEGIES = {
     for s in (Serial(), Threads(), Processes(), Asyncio(), AsyncioThreads(), AsyncioProcesses(),
               ThreadsToLoop(), OpenMP(), NumbaParallel(), Dask(), DaskThreads(), Interpreters())
 }
+
+
+START_METHODS = ("fork", "forkserver", "spawn")
+# Strategies that take a start method in their name: "processes:spawn".
+WITH_START_METHOD = {f"{name}:{method}": WithStartMethod(STRATEGIES[name], method)
+                     for name in ("processes", "asyncio+processes") for method in START_METHODS}
 
 
 def default_start_method():
@@ -43,9 +49,9 @@ class Options:
             raise ValueError(f"pool must be one of {', '.join(POOL_APIS)}, got {self.pool!r}")
         if self.transfer not in TRANSFERS:
             raise ValueError(f"transfer must be one of {', '.join(TRANSFERS)}, got {self.transfer!r}")
-        methods = ("fork", "spawn", "forkserver")
-        if self.start_method not in methods:
-            raise ValueError(f"start_method must be one of {', '.join(methods)}, got {self.start_method!r}")
+        if self.start_method not in START_METHODS:
+            raise ValueError(f"start_method must be one of {', '.join(START_METHODS)}, "
+                             f"got {self.start_method!r}")
         if self.scheduler is not None and (not isinstance(self.scheduler, str)
                                            or "://" not in self.scheduler):
             raise ValueError(f"scheduler must be an address such as tcp://127.0.0.1:8786, "
@@ -57,12 +63,15 @@ class Options:
 
 
 def get_strategy(name):
+    """A strategy by name, ``processes:spawn`` style names included."""
     try:
-        return STRATEGIES[name]
+        return STRATEGIES.get(name) or WITH_START_METHOD[name]
     except KeyError:
         raise ValueError(
-            f"unknown strategy {name!r}; valid strategies: {', '.join(STRATEGIES)}"
+            f"unknown strategy {name!r}; valid strategies: {', '.join(STRATEGIES)} "
+            f"(processes and asyncio+processes also as NAME:{'|'.join(START_METHODS)})"
         ) from None
 
 
-__all__ = ["STRATEGIES", "Options", "default_start_method", "get_strategy"]
+__all__ = ["START_METHODS", "STRATEGIES", "WITH_START_METHOD", "Options", "default_start_method",
+           "get_strategy"]

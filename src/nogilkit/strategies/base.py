@@ -22,7 +22,7 @@ from .transfer import resolve_arrays
 class Task:
     """One chunk to compute: everything a worker needs, picklable."""
 
-    workload: str
+    workload: object  # a registered workload's name, or what ``Workload.task_ref`` gives
     implementation: str
     params: dict
     arrays: dict  # name -> ndarray, or a SharedArray handle under processes
@@ -50,9 +50,14 @@ def _chunk_note(exc, task):
                    f"implementation {task.implementation!r}")
 
 
+def _workload(ref):
+    """The workload a task names: registered ones travel by name, others as themselves."""
+    return get_workload(ref) if isinstance(ref, str) else ref
+
+
 def run_task(task):
     """Compute one chunk (in this thread, this process or a worker process)."""
-    workload = get_workload(task.workload)
+    workload = _workload(task.workload)
     arrays = resolve_arrays(task.arrays)
     start = time.thread_time()
     try:
@@ -70,7 +75,7 @@ def run_task(task):
 async def run_task_async(task):
     """run_task as a coroutine on this process's event loop: the workload's
     ``run_chunk_async`` (I/O awaits; CPU work runs whole, blocking the loop)."""
-    workload = get_workload(task.workload)
+    workload = _workload(task.workload)
     start = time.thread_time()
     try:
         partial = await workload.run_chunk_async(task.params, resolve_arrays(task.arrays), task.spec,
@@ -129,7 +134,7 @@ class ChunkedSession(Session):
 
         def run_round(specs, arrays):
             shipped = self.transfer(arrays)
-            tasks = [Task(workload.name, implementation, problem.params, shipped, spec, i)
+            tasks = [Task(workload.task_ref(), implementation, problem.params, shipped, spec, i)
                      for i, spec in enumerate(specs)]
             try:
                 results = self.map_tasks(tasks)

@@ -145,7 +145,25 @@ class Processes(Strategy):
     summary = "worker processes: no shared GIL, but start-up, pickling and IPC costs"
 
     def unavailable(self, workload, implementation, options):
-        return start_method_unavailable(options.start_method)
+        return (start_method_unavailable(options.start_method)
+                or workload.unpicklable(options.start_method))
 
     def start(self, workers, options):
         return ProcessSession(workers, options)
+
+
+class WithStartMethod(Strategy):
+    """A process strategy fixed to one start method: ``processes:spawn``, so that
+    one comparison can hold a row per start method."""
+
+    def __init__(self, base, method):
+        self.base, self.method = base, method
+        self.name = f"{base.name}:{method}"
+        self.summary = f"{base.name}, start method {method}"
+
+    def unavailable(self, workload, implementation, options):
+        return self.base.unavailable(workload, implementation,
+                                     options.replace(start_method=self.method))
+
+    def start(self, workers, options):
+        return self.base.start(workers, options.replace(start_method=self.method))

@@ -84,6 +84,17 @@ class Workload:
         specs = self.split(problem, n_chunks)
         return self.combine(problem, specs, run_round(specs, problem.arrays))
 
+    def task_ref(self):
+        """What a task carries to name this workload: the registered name, which
+        a worker process looks up; a workload made at run time (a user's
+        function) gives a picklable object with ``run_chunk``/``run_chunk_async``."""
+        return self.name
+
+    def unpicklable(self, start_method):
+        """Why chunks cannot be pickled to worker processes started by
+        ``start_method``, or None (the registered workloads always can)."""
+        return None
+
     def ideal_seconds(self, problem, workers):
         """The shortest possible time on ``workers``, where waiting sets it (io); else None."""
         return None
