@@ -170,8 +170,9 @@ def test_the_command_line(tmp_path):
     done = cli("-s", "import time", "time.sleep(0.002)", "--threads", "1,2", "--min-time", "0.02",
                "--json", str(path))
     assert done.returncode == 0, done.stderr
-    assert "verdict" in done.stdout and "releases" in done.stdout
-    assert json_module.loads(path.read_text())["verdict"] == "releases"
+    verdict = "releases" if gil_enabled() else "no-gil"
+    assert "verdict" in done.stdout and verdict in done.stdout
+    assert json_module.loads(path.read_text())["verdict"] == verdict
     assert cli("1 +").returncode == 2 and "does not compile" in cli("1 +").stderr
     bad_setup = cli("-s", "raise RuntimeError('no')", "1")
     assert bad_setup.returncode == 2 and "the setup raised RuntimeError: no" in bad_setup.stderr
@@ -192,3 +193,18 @@ def test_a_statement_pickles_with_its_data_and_modules():
     assert again() == statement() == 30.0
     assert again.namespace["np"] is np
     assert Statement("x = 1", {})() is None  # a statement, not an expression
+
+
+def test_without_a_gil_the_fraction_is_none(monkeypatch):
+    # On a free-threaded build running without the GIL this is the real path;
+    # elsewhere the interpreter is made to say so.
+    import nogilkit.info
+
+    if gil_enabled():
+        monkeypatch.setattr(nogilkit.info, "gil_enabled", lambda: False)
+    result = probe(python_loop, **FAST)
+    assert result.gil_held is None and result.verdict == "no-gil"
+    assert "this interpreter runs without a GIL" in result.recommendation
+    assert set(result.speedups) == {1, 2}
+    assert "n/a (no GIL)" in str(result)
+    assert json.loads(json.dumps(result.to_dict()))["gil_held"] is None

@@ -70,7 +70,7 @@ from dataclasses import asdict, dataclass
 
 from ._parallel import available_cpus
 from ._table import format_table
-from ._validation import finite_float, positive_int
+from ._validation import finite_float, positive_int, sequence
 
 INTERVAL = 1e-3  # monitor's sleep, seconds
 SWITCH_INTERVAL = 5e-3  # sys.setswitchinterval during the GIL phase
@@ -126,14 +126,14 @@ class ProbeResult:
         return d
 
     def __str__(self):
-        rows = [("call time", _seconds(self.call_time)),
+        rows = [("call time", format_seconds(self.call_time)),
                 ("GIL held", "n/a (no GIL)" if self.gil_held is None
                  else f"{self.gil_held:.0%}")]
         rows += [(f"speedup, {n} threads", f"{s:.2f}x")
                  for n, s in self.speedups.items() if n > 1]
         if self.pickle_error is None:
             rows.append(("pickle round trip",
-                         f"{_seconds(self.pickle_time)}, {self.pickle_bytes} bytes"))
+                         f"{format_seconds(self.pickle_time)}, {self.pickle_bytes} bytes"))
         else:
             rows.append(("pickle round trip", f"fails: {self.pickle_error}"))
         rows += [("native pools pinned", "yes" if self.blas_pinned else "no"),
@@ -179,7 +179,7 @@ def probe(fn, args=(), kwargs=None, *, threads=None, min_time=0.2, timeout=60.0)
     from .comparison import single_threaded_libraries
     from .info import gil_enabled
 
-    deadline = _Deadline(timeout)
+    deadline = Deadline(timeout)
 
     def call():
         return fn(*args, **kwargs)
@@ -188,9 +188,9 @@ def probe(fn, args=(), kwargs=None, *, threads=None, min_time=0.2, timeout=60.0)
         number, call_time, result = _time_calls(call, min_time, deadline)
         speedups = _scaling(call, number, counts, deadline)
         gil = gil_enabled()
-        gil_held = _gil_held(call, call_time, min_time, deadline) if gil else None
+        gil_held = gil_held_fraction(call, call_time, min_time, deadline)[0] if gil else None
     deadline.check("pickle")
-    pickle_time, pickle_bytes, pickle_error = _pickle_cost(fn, args, kwargs, result)
+    pickle_time, pickle_bytes, pickle_error = pickle_cost(fn, args, kwargs, result)
     verdict = _verdict(gil_held)
     recommendation = _recommend(verdict, gil_held, call_time, speedups,
                                 pickle_time, pickle_error)
@@ -204,12 +204,7 @@ def _validate(fn, args, kwargs, threads, min_time, timeout):
     """Checked (args, kwargs, thread counts, min_time, timeout)."""
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-    if isinstance(args, (str, bytes)):
-        raise TypeError("args must be a sequence of positional arguments, got a string")
-    try:
-        args = tuple(args)
-    except TypeError:
-        raise TypeError(f"args must be a sequence, got {type(args).__name__}") from None
+    args = sequence("args", args, what="a sequence of positional arguments")
     if kwargs is None:
         kwargs = {}
     else:
@@ -248,7 +243,7 @@ def _positive(name, value):
 
 # Running calls in daemon threads -------------------------------------------
 
-class _Deadline:
+class Deadline:
     """The probe's time limit."""
 
     def __init__(self, timeout):
@@ -373,8 +368,9 @@ def _scaling(call, number, counts, deadline):
     return {n: rates[n] / rates[1] for n in counts}
 
 
-def _gil_held(call, call_time, min_time, deadline):
-    """Fraction of wall time the GIL was held while calls ran in one thread."""
+def gil_held_fraction(call, call_time, min_time, deadline):
+    """(fraction of wall time the GIL was held while calls ran in one thread,
+    the last call's result)."""
     calls = max(1, math.ceil(max(min_time, GIL_PHASE_MIN_TIME) / call_time))
     held = total = 0.0
     old = sys.getswitchinterval()
@@ -390,13 +386,13 @@ def _gil_held(call, call_time, min_time, deadline):
             total += cycle
             if cycle > INTERVAL + LATE:
                 held += cycle
-        batch.wait()
+        result = batch.wait()[1]
     finally:
         sys.setswitchinterval(old)
-    return min(1.0, held / total) if total else 0.0
+    return (min(1.0, held / total) if total else 0.0), result
 
 
-def _pickle_cost(fn, args, kwargs, result):
+def pickle_cost(fn, args, kwargs, result):
     """(seconds, bytes, None) of a pickle round trip, or (None, None, why)."""
     def round_trip():
         size = 0
@@ -433,10 +429,11 @@ def _verdict(gil_held):
 
 def _recommend(verdict, gil_held, call_time, speedups, pickle_time, pickle_error):
     """One or two sentences: what to use, the measured gain, why."""
-    why = {"releases": "the call releases the GIL",
-           "holds": "the call holds the GIL",
-           "partial": f"the call holds the GIL {gil_held:.0%} of the time",
-           "no-gil": "this interpreter runs without a GIL"}[verdict]
+    if verdict == "partial":
+        why = f"the call holds the GIL {gil_held:.0%} of the time"
+    else:
+        why = {"releases": "the call releases the GIL", "holds": "the call holds the GIL",
+               "no-gil": "this interpreter runs without a GIL"}[verdict]
     if len(speedups) == 1:
         gain = "threads not measured (only 1 thread)"
         best_n, best = 1, 1.0
@@ -456,15 +453,15 @@ def _recommend(verdict, gil_held, call_time, speedups, pickle_time, pickle_error
                 f"pickling fails ({pickle_error}).")
     if call_time < MIN_PROCESS_CALL:
         return (f"Stay serial, or batch calls for processes: {why} ({gain}), and a "
-                f"{_seconds(call_time)} call is shorter than a process hand-off.")
+                f"{format_seconds(call_time)} call is shorter than a process hand-off.")
     if pickle_time > PICKLE_SHARE * call_time:
         return (f"Stay serial: {why} ({gain}); pickling its arguments and result "
-                f"costs {_seconds(pickle_time)} against a {_seconds(call_time)} call.")
+                f"costs {format_seconds(pickle_time)} against a {format_seconds(call_time)} call.")
     return (f"Use processes: {why} ({gain}); pickling its arguments and result costs "
-            f"{_seconds(pickle_time)} against a {_seconds(call_time)} call.")
+            f"{format_seconds(pickle_time)} against a {format_seconds(call_time)} call.")
 
 
-def _seconds(value):
+def format_seconds(value):
     """'5.02 ms', '120 µs', '1.5 s'."""
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
         if value >= scale:

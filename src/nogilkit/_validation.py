@@ -33,6 +33,17 @@ def positive_int(name, value, *, maximum=None):
     return integer(name, value, minimum=1, maximum=maximum)
 
 
+def sequence(name, value, *, convert=tuple, what="a sequence"):
+    """``value`` converted by ``convert`` (tuple, list); a string is refused,
+    though iterable, since it is almost always a mistake for a sequence of things."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be {what}, got a string")
+    try:
+        return convert(value)
+    except TypeError:
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}") from None
+
+
 def finite_float(name, value, *, minimum=None):
     """``value`` as a finite float (>= minimum), else TypeError/ValueError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
