@@ -18,9 +18,10 @@ threads. ``nogilkit.reference`` holds the pure-Python definitions and
 histogram); all give the kernels' results (NumPy's k-means only up to
 rounding in the centres). ``nogilkit.demos`` (imported on its
 own) measures why the kernels keep per-thread state instead of sharing it.
-``nogilkit.compare()`` runs the comparison engine (``nogilkit compare``);
-``nogilkit.probe(fn, args)`` tells whether your own function holds the GIL
-and how it scales on threads (``nogilkit probe``).
+``nogilkit.compare()`` runs the comparison engine (``nogilkit compare``),
+on the built-in workloads or, as ``compare(fn, items)``, on your own
+function; ``nogilkit.probe(fn, args)`` tells whether your own function holds
+the GIL and how it scales on threads (``nogilkit probe``).
 """
 
 from ._histogram import histogram
@@ -54,11 +55,23 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
-    # nogilkit.compare loads the comparison engine (asyncio, multiprocessing,
-    # the strategies) only when first used, so `import nogilkit` stays light.
-    if name == "compare":
-        from .comparison import compare
+def compare(*args, **kwargs):
+    """Time and verify work under every way of running it; returns a report.
 
-        return compare
-    raise AttributeError(f"module 'nogilkit' has no attribute {name!r}")
+    Two forms:
+
+    ``compare(fn, items, *, strategies=None, workers=None, check=None, ...)``
+        your function over your items (see ``nogilkit.function_compare.compare_function``):
+        every strategy checked against the serial loop, with a recommendation.
+    ``compare(workloads=..., implementations=..., strategies=..., workers=..., ...)``
+        the built-in workloads (see ``nogilkit.comparison.compare``).
+    """
+    # The engine (asyncio, multiprocessing, the strategies) loads only when
+    # first used, so `import nogilkit` stays light.
+    if (args and callable(args[0])) or "fn" in kwargs:
+        from .function_compare import compare_function
+
+        return compare_function(*args, **kwargs)
+    from .comparison import compare as compare_workloads
+
+    return compare_workloads(*args, **kwargs)

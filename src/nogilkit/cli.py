@@ -37,19 +37,13 @@ def _compare(args, parser):
                           start_method=args.start_method or Options().start_method,
                           pool=args.pool, chunksize=args.chunksize, transfer=args.transfer,
                           scheduler=args.scheduler)
-        run = dict(workloads=args.workloads, implementations=args.implementations,
-                   strategies=args.strategies, workers=args.workers, size=args.size,
-                   repeats=args.repeat, options=options)
-        engine.validate(**run)  # every name and number, before the long run starts
-        if args.python:
-            from .pythons import describe
-
-            for path in args.python:
-                describe(path)  # each one runs nogilkit, before the long run starts
-            run["pythons"] = args.python
+        if args.function:
+            function, run = _function_run(args, options)
+        else:
+            function, run = engine.compare, _workloads_run(args, options)
     except ValueError as exc:
         parser.error(str(exc))
-    report = _with_progress(engine.compare, args.quiet, **run)
+    report = _with_progress(function, args.quiet, **run)
     print(report)
     _write_json(args.json, report.to_dict())
     if plot:
@@ -58,9 +52,79 @@ def _compare(args, parser):
     elif not args.no_plot:
         print("no plot: pip install 'nogilkit[plot]' for matplotlib")
     failed = report.failed()
-    if failed:
+    if failed and not args.function:
         print(f"{len(failed)} combination(s) computed a wrong result")
-    return 1 if failed else 0
+        return 1
+    return 0
+
+
+def _workloads_run(args, options):
+    """compare()'s arguments for the built-in workloads; ValueError for a bad one."""
+    from . import comparison as engine
+
+    given = [name for name, value in (("--items", args.items), ("--setup", args.setup),
+                                      ("--check", args.check)) if value is not None]
+    if given:
+        raise ValueError(f"{', '.join(given)} go with MODULE:FUNCTION (your own function)")
+    run = dict(workloads=args.workloads or ",".join(engine.DEFAULT_WORKLOADS),
+               implementations=args.implementations or ",".join(engine.DEFAULT_IMPLEMENTATIONS),
+               strategies=args.strategies or ",".join(engine.DEFAULT_STRATEGIES),
+               workers=args.workers, size=args.size or "small", repeats=args.repeat,
+               options=options)
+    engine.validate(**run)  # every name and number, before the long run starts
+    if args.python:
+        from .pythons import describe
+
+        for path in args.python:
+            describe(path)  # each one runs nogilkit, before the long run starts
+        run["pythons"] = args.python
+    return run
+
+
+def _function_run(args, options):
+    """(compare_function, its arguments) for MODULE:FUNCTION; ValueError for a bad one."""
+    import inspect
+
+    from .function_compare import compare_function, default_strategies, load_callable
+
+    given = [name for name, value in (("--workloads", args.workloads),
+                                      ("--implementations", args.implementations),
+                                      ("--size", args.size), ("--python", args.python))
+             if value is not None]
+    if given:
+        raise ValueError(f"{', '.join(given)} go with the built-in workloads, not with "
+                         f"{args.function}")
+    if args.items is None:
+        raise ValueError(f"--items is needed with {args.function}: an expression giving the "
+                         "work items, such as 'range(100)'")
+    fn = load_callable(args.function, "FUNCTION")
+    check = load_callable(args.check, "--check") if args.check else None
+    namespace = _run_setup(args.setup or "pass")
+    try:
+        items = eval(compile(args.items, "<items>", "eval"), namespace)
+    except SyntaxError as exc:
+        raise ValueError(f"--items does not compile: {exc.msg} ({args.items!r})") from None
+    except Exception as exc:
+        raise ValueError(f"--items raised {type(exc).__name__}: {exc}") from None
+    strategies = args.strategies
+    if strategies is None:
+        # --start-method names the one start method for the process rows.
+        strategies = default_strategies(inspect.iscoroutinefunction(fn), args.start_method)
+    return compare_function, dict(fn=fn, items=items, strategies=strategies,
+                                  workers=args.workers, check=check, repeats=args.repeat,
+                                  options=options)
+
+
+def _run_setup(setup):
+    """The namespace the setup statements build; ValueError if they fail."""
+    namespace = {}
+    try:
+        exec(compile(setup, "<setup>", "exec"), namespace)
+    except SyntaxError as exc:
+        raise ValueError(f"the setup does not compile: {exc.msg} ({setup!r})") from None
+    except Exception as exc:
+        raise ValueError(f"the setup raised {type(exc).__name__}: {exc}") from None
+    return namespace
 
 
 def _with_progress(function, quiet, **kwargs):
@@ -169,13 +233,10 @@ def _probe(args, parser):
     from ._probe import Statement, probe
 
     _check_json_path(args, parser)
-    namespace = {}
     try:
-        exec(compile(args.setup, "<setup>", "exec"), namespace)
-    except SyntaxError as exc:
-        parser.error(f"the setup does not compile: {exc.msg} ({args.setup!r})")
-    except Exception as exc:
-        parser.error(f"the setup raised {type(exc).__name__}: {exc}")
+        namespace = _run_setup(args.setup)
+    except ValueError as exc:
+        parser.error(str(exc))
     try:
         statement = Statement(args.statement, namespace)
     except SyntaxError as exc:
@@ -228,17 +289,34 @@ def build_parser():
         description="Run workloads x implementations x strategies x workers, verify every "
                     "result, and report medians, speedups, efficiency and start-up costs. "
                     "Without options: Mandelbrot (small), python/numpy/cython, "
-                    "serial/threads/processes/asyncio on 1, 2 and all cores.",
+                    "serial/threads/processes/asyncio on 1, 2 and all cores. With "
+                    "MODULE:FUNCTION and --items: your function over your items, every "
+                    "strategy checked against the serial loop, and a recommendation.",
     )
+    compare.add_argument("function", nargs="?", metavar="MODULE:FUNCTION",
+                         help="compare your own function over --items instead of the built-in "
+                              "workloads, and recommend how to run it")
+    compare.add_argument("--items", metavar="EXPR",
+                         help="with MODULE:FUNCTION: an expression giving the work items, "
+                              "evaluated in the namespace --setup built")
+    compare.add_argument("-s", "--setup", metavar="STATEMENTS",
+                         help="with MODULE:FUNCTION: run first (imports, data for --items)")
+    compare.add_argument("--check", metavar="MODULE:FUNCTION",
+                         help="with MODULE:FUNCTION: check(expected, actual) -> bool for one "
+                              "item's result, instead of == (numpy.array_equal for arrays)")
     compare.add_argument("--list", action="store_true",
                          help="list workloads, implementations and strategies, and what is available")
-    compare.add_argument("--workloads", default="mandelbrot", metavar="NAME,...|all")
-    compare.add_argument("--implementations", default="python,numpy,cython", metavar="NAME,...|all")
-    compare.add_argument("--strategies", default="serial,threads,processes,asyncio",
-                         metavar="NAME,...|all")
+    compare.add_argument("--workloads", metavar="NAME,...|all", help="default mandelbrot")
+    compare.add_argument("--implementations", metavar="NAME,...|all",
+                         help="default python,numpy,cython")
+    compare.add_argument("--strategies", metavar="NAME,...|all",
+                         help="default serial,threads,processes,asyncio; for MODULE:FUNCTION "
+                              "serial, threads, processes:METHOD for each start method, "
+                              "asyncio+threads, asyncio+processes (a coroutine function: "
+                              "serial, asyncio)")
     compare.add_argument("--workers", type=_positive_list, metavar="N,N,...",
                          help="worker counts (default 1, 2 and all available CPUs)")
-    compare.add_argument("--size", default="small", help="tiny, small, medium or large (default small)")
+    compare.add_argument("--size", help="tiny, small, medium or large (default small)")
     compare.add_argument("--repeat", type=_positive, default=5,
                          help="timed runs per combination after a warm-up (default 5)")
     compare.add_argument("--start-method", choices=("fork", "spawn", "forkserver"),

@@ -1,0 +1,384 @@
+"""``nogilkit.compare(fn, items)``: your function under every way of running it,
+verified against your serial loop, with a recommendation.
+
+The function runs over the items in chunks of consecutive items under the
+comparison engine's strategies and harness: serial, threads, processes with
+each start method, asyncio+threads and asyncio+processes (a coroutine
+function: awaited one by one against ``asyncio.gather`` with a concurrency
+limit). Every run's results must equal the serial loop's, item by item, or
+the row is a failure that says why (not thread-safe, not deterministic).
+
+The recommendation names the fastest verified strategy and its gain over
+serial, and says why, from what was measured: the share of its time the
+function holds the GIL (nogilkit.probe's monitor over a serial loop), the
+cost of pickling the items and results, the pools' start-up, and the
+hand-off cost per chunk (a one-worker pool against serial). A strategy must
+beat serial by ``MIN_GAIN`` to be recommended; otherwise: stay serial.
+"""
+
+import importlib
+import os
+import sys
+from dataclasses import dataclass
+
+from ._probe import format_seconds as seconds
+from ._validation import sequence
+from .comparison import (default_workers, machine_info, single_threaded_libraries,
+                         strategy_names, worker_counts)
+from .harness import run_group
+from .report import Report
+from .strategies import START_METHODS, Options, get_strategy
+from .workloads import CheckFailed
+from .workloads.function import FunctionWorkload
+
+MIN_GAIN = 1.10  # a strategy must beat serial by this factor to be recommended
+COROUTINE_WORKERS = (4, 16)  # concurrency limits for a coroutine function
+THREADS = {"threads", "asyncio+threads", "threads+loop"}  # several threads, one process
+PROCESSES = {"processes", "asyncio+processes", "dask", "dask-threads"}
+
+
+def default_strategies(coroutine, start_method=None):
+    """serial, threads, processes under each available start method (or the one
+    given), asyncio+threads, asyncio+processes; for a coroutine function:
+    serial (awaited one by one) and asyncio (gathered, a limit at a time)."""
+    if coroutine:
+        return ["serial", "asyncio"]
+    import multiprocessing
+
+    methods = ([start_method] if start_method else
+               [m for m in START_METHODS if m in multiprocessing.get_all_start_methods()])
+    return ["serial", "threads", *(f"processes:{m}" for m in methods), "asyncio+threads",
+            "asyncio+processes"]
+
+
+def compare_function(fn, items, *, strategies=None, workers=None, check=None, repeats=5,
+                     options=None, max_seconds=5.0, progress=None):
+    """Run ``fn`` over ``items`` under each strategy; verify, time and recommend.
+
+    Parameters
+    ----------
+    fn : callable
+        Called as ``fn(item)``; a coroutine function is awaited. Processes need
+        it defined at the top level of a module (they import it by name).
+    items : iterable
+        The work items (not a string), at least one.
+    strategies : sequence of str, optional
+        Names as in ``nogilkit compare --list``, processes also as
+        ``processes:fork`` etc. Default: see ``default_strategies``. serial
+        always runs: it is the baseline.
+    workers : sequence of int, optional
+        Worker counts (default 1, 2 and all CPUs; a coroutine function's
+        concurrency limits 4 and 16).
+    check : callable, optional
+        ``check(expected, actual) -> bool`` for one item's result; default:
+        ``==``, ``numpy.array_equal`` for arrays (NaN equal to NaN).
+    repeats, options, max_seconds, progress
+        As for ``nogilkit.compare``; ``progress(done, total, label)`` is called
+        before each run.
+
+    Returns
+    -------
+    FunctionReport
+        The engine's report (print it, ``to_json()``, ``plot()``) with the
+        measured ``facts`` and the ``recommendation``.
+    """
+    workload, strategies, workers, options = _validate(fn, items, strategies, workers, check,
+                                                       repeats, options)
+    combos = [(get_strategy(s), n) for s in strategies for n in ([1] if s == "serial" else workers)]
+    report = FunctionReport(rows=[], config={
+        "function": workload.name, "items": len(workload.items), "strategies": strategies,
+        "workers": workers, "repeats": repeats, "max_seconds": max_seconds,
+        "options": vars(options), "descriptions": {}}, machine=machine_info())
+    with single_threaded_libraries() as pinned:
+        report.config["blas_threads_pinned"] = pinned
+        if progress:
+            progress(0, None, "the serial loop, and the GIL held during it")
+        try:
+            problem = workload.prepare(workload.size)
+        except CheckFailed as exc:  # two serial loops differ
+            raise ValueError(f"fn: {exc}") from None
+        report.config["descriptions"][workload.name] = problem.description
+        report.rows = run_group(workload, problem, workload.implementation, combos, options,
+                                repeats=repeats, max_seconds=max_seconds, progress=progress)
+    for row in report.rows:
+        if row.status == "failed":
+            row.reason = _failure(row)
+    report.facts = workload.facts
+    report.recommendation = recommend(report.rows, workload.facts, workload.coroutine)
+    return report
+
+
+def _validate(fn, items, strategies, workers, check, repeats, options):
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    items = sequence("items", items, convert=list, what="an iterable of work items")
+    if not items:
+        raise ValueError("items must not be empty")
+    if check is not None and not callable(check):
+        raise TypeError(f"check must be callable (expected, actual) -> bool, "
+                        f"got {type(check).__name__}")
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats must be an integer >= 1, got {repeats!r}")
+    if options is not None and not isinstance(options, Options):
+        raise TypeError(f"options must be nogilkit.strategies.Options, got {type(options).__name__}")
+    workload = FunctionWorkload(fn, items, check)
+    strategies = strategy_names(strategies or default_strategies(workload.coroutine))
+    if "serial" not in strategies:
+        strategies.insert(0, "serial")
+    workers = worker_counts(workers) or (list(COROUTINE_WORKERS) if workload.coroutine
+                                         else default_workers())
+    return workload, strategies, workers, options or Options()
+
+
+def _family(strategy):
+    base = strategy.split(":")[0]
+    if base in THREADS:
+        return "threads"
+    if base in PROCESSES:
+        return "processes"
+    return base
+
+
+def _failure(row):
+    """A failed row's reason, saying what a difference under its strategy means."""
+    detail = row.reason.removeprefix("wrong result: ")
+    family = _family(row.strategy)
+    if row.strategy == "serial":
+        return f"not deterministic: the serial run differs from the serial loop ({detail})"
+    if family == "threads":
+        return f"not thread-safe: results differ from the serial loop's under threads ({detail})"
+    if family == "asyncio":
+        return (f"not safe to run concurrently: results differ from the serial loop's when "
+                f"coroutines interleave ({detail})")
+    if family == "processes":
+        return (f"results differ in worker processes (state kept in the process, randomness, "
+                f"or a different environment: {detail})")
+    return f"results differ from the serial loop's ({detail})"
+
+
+def _label(row):
+    return f"{row.strategy} x{row.workers}"
+
+
+def recommend(rows, facts, coroutine):
+    """What to use, its measured gain over serial, and why; in a few sentences."""
+    serial = next((r for r in rows if r.strategy == "serial"), None)
+    if serial is None or not serial.ok:
+        return ("No recommendation: the serial run did not complete"
+                + (f" ({serial.reason})." if serial is not None else "."))
+    base = serial.median
+    measured = [r for r in rows if r.ok and r.strategy != "serial"]
+    best = min(measured, key=lambda r: r.median, default=None)
+    failures = {}  # the kind of failure, before its detail -> (first reason, rows)
+    for r in rows:
+        if r.status == "failed":
+            failures.setdefault(r.reason.split(" (")[0], (r.reason, []))[1].append(_label(r))
+    ruled_out = [f"{' and '.join(labels)} {'is' if len(labels) == 1 else 'are'} ruled out: "
+                 f"{reason}." for reason, labels in failures.values()]
+    if best is not None and base / best.median >= MIN_GAIN:
+        gain = base / best.median
+        head = (f"Use {_label(best)}: {gain:.2f}x faster than serial ({seconds(base)} -> "
+                f"{seconds(best.median)} for {facts.items} items), its results checked "
+                "against the serial loop.")
+        reasons = [_why_best(best, rows, facts, base), *_peers(best, measured, base)]
+    else:
+        head = "Stay serial: no strategy beat the serial run by 10%" + (
+            f" (the fastest, {_label(best)}, ran at {base / best.median:.2f}x)." if best else ".")
+        reasons = []
+    reasons += _why_not(rows, facts, base, best, coroutine)
+    return " ".join([head, *reasons, *ruled_out])
+
+
+def _peers(best, measured, base):
+    """The other rows within 10% of the fastest: differences this small are the
+    noise of one run, and a peer may start faster or need less memory."""
+    peers = sorted((r for r in measured if r is not best and r.median <= best.median * MIN_GAIN),
+                   key=lambda r: r.median)
+    if not peers:
+        return []
+    described = [f"{_label(r)} ({base / r.median:.2f}x"
+                 + (f", start-up {seconds(r.startup_seconds)})" if r.startup_seconds else ")")
+                 for r in peers]
+    return [f"Within 10% of it: {', '.join(described)}."]
+
+
+def _best_of(rows, family):
+    found = [r for r in rows if r.ok and r.strategy != "serial" and _family(r.strategy) == family]
+    return min(found, key=lambda r: r.median, default=None)
+
+
+def _gil_words(facts):
+    if facts.gil_held is None:
+        return facts.gil_note
+    return f"fn holds the GIL {facts.gil_held:.0%} of its time"
+
+
+def _why_best(best, rows, facts, base):
+    family = _family(best.strategy)
+    if family == "asyncio":
+        return (f"Awaited one by one, each call's waits add up; with {best.workers} in flight "
+                "they overlap on one thread.")
+    if family == "threads":
+        return (f"Why: {_gil_words(facts)}, so threads run it in parallel, sharing memory: "
+                "nothing is pickled and the pool starts in milliseconds.")
+    if family == "processes":
+        threads = _best_of(rows, "threads")
+        unsafe = any(r.status == "failed" and _family(r.strategy) == "threads" for r in rows)
+        text = f"Why: {_gil_words(facts)}"
+        if unsafe:
+            text += (", but it is not thread-safe (below); each process has its own copy of "
+                     "its state.")
+        else:
+            if threads is not None:
+                text += (f", so threads take turns ({_label(threads)}: "
+                         f"{base / threads.median:.2f}x)")
+            text += "; each process has its own interpreter and GIL."
+        if facts.pickle_seconds is not None:
+            text += (f" Pickling the items and results costs {seconds(facts.pickle_seconds)} "
+                     f"per run ({_share(facts.pickle_seconds, base)} of the serial time).")
+        saved = base - best.median
+        if best.startup_seconds is not None:
+            repaid = ("one run repays it" if best.startup_seconds <= saved else
+                      f"that is more than one run saves ({seconds(saved)}): worth it when the "
+                      "pool is kept for several runs")
+            text += f" The pool's start-up, {seconds(best.startup_seconds)}, is not in the " \
+                    f"median; {repaid}."
+        return text
+    return f"Why: {_gil_words(facts)}."
+
+
+def _why_not(rows, facts, base, best, coroutine):
+    """A clause for each family of strategies that did not win."""
+    winner = _family(best.strategy) if best is not None and base / best.median >= MIN_GAIN else None
+    clauses = []
+    if coroutine:
+        asyncio_row = _best_of(rows, "asyncio")
+        if winner != "asyncio" and asyncio_row is not None:
+            clauses.append(f"Gathered, the calls gain {base / asyncio_row.median:.2f}x: their "
+                           "time is work on the event loop's thread, not waiting.")
+        return clauses
+    threads = _best_of(rows, "threads")
+    if winner != "threads" and threads is not None:
+        gain = base / threads.median
+        if facts.gil_held is not None and facts.gil_held >= 0.5:
+            clauses.append(f"Threads: {gain:.2f}x at best, because {_gil_words(facts)} and "
+                           "threads take turns for it.")
+        else:
+            clauses.append(f"Threads: only {gain:.2f}x although {_gil_words(facts)}: "
+                           f"{_small_chunks(rows, 'threads', base)}.")
+    processes = _best_of(rows, "processes")
+    unavailable = next((r for r in rows if r.status == "unavailable"
+                        and _family(r.strategy) == "processes"), None)
+    if winner != "processes":
+        if processes is not None:
+            clauses.append(f"Processes: {base / processes.median:.2f}x at best "
+                           f"({_label(processes)}); {_process_costs(rows, facts, base, processes)}.")
+        elif unavailable is not None:
+            clauses.append(f"Processes could not run: {unavailable.reason}.")
+    return clauses
+
+
+def _hand_off(rows, family, base):
+    """Seconds a one-worker pool of ``family`` adds per chunk over serial, or None."""
+    one = [r for r in rows if r.ok and r.workers == 1 and r.strategy != "serial"
+           and _family(r.strategy) == family and r.chunks]
+    if not one:
+        return None
+    row = min(one, key=lambda r: r.median)
+    return max(0.0, row.median - base) / row.chunks
+
+
+def _per_chunk(rows, base):
+    """Seconds of work in one chunk of the serial run."""
+    serial = next(r for r in rows if r.strategy == "serial")
+    return base / max(1, serial.chunks or 1)
+
+
+def _small_chunks(rows, family, base):
+    per_chunk = _per_chunk(rows, base)
+    hand_off = _hand_off(rows, family, base)
+    if hand_off is not None and hand_off > 0.1 * per_chunk:
+        return (f"too little work per chunk ({seconds(per_chunk)}) against a hand-off of "
+                f"{seconds(hand_off)} per chunk")
+    return "memory bandwidth, a lock inside fn, or other work on this machine limit it"
+
+
+def _process_costs(rows, facts, base, row):
+    """What processes paid that serial did not: pickling, hand-off, start-up, memory."""
+    costs = []
+    if facts.pickle_seconds is not None:
+        costs.append(f"{seconds(facts.pickle_seconds)} of pickling per run "
+                     f"({_share(facts.pickle_seconds, base)} of the serial time)")
+    hand_off = _hand_off(rows, "processes", base)
+    per_chunk = _per_chunk(rows, base)
+    if hand_off is not None and hand_off > 0.1 * per_chunk:
+        costs.append(f"{seconds(hand_off)} per chunk to hand work over, against "
+                     f"{seconds(per_chunk)} of work per chunk")
+    if row.startup_seconds is not None:
+        costs.append(f"{seconds(row.startup_seconds)} to start the pool")
+    serial = next(r for r in rows if r.strategy == "serial")
+    if row.peak_bytes and serial.peak_bytes:
+        costs.append(f"{row.peak_bytes / 2**20:.0f} MiB of memory against serial's "
+                     f"{serial.peak_bytes / 2**20:.0f} MiB")
+    return "they pay " + ", ".join(costs)
+
+
+def _share(part, whole):
+    share = part / whole
+    return "under 1%" if share < 0.01 else f"{share:.0%}"
+
+
+@dataclass
+class FunctionReport(Report):
+    """The engine's report for one function, with what was measured about it and
+    the recommendation."""
+
+    facts: object = None
+    recommendation: str = ""
+
+    def reading(self, workload):
+        return self.recommendation
+
+    def describe_facts(self):
+        f = self.facts
+        parts = [f"serial loop {seconds(f.serial_seconds)} "
+                 f"({seconds(f.serial_seconds / f.items)} per item)"]
+        parts.append(f"GIL held {f.gil_held:.0%} of it" if f.gil_held is not None
+                     else f"GIL held: not measured ({f.gil_note})")
+        if f.pickle_error is None:
+            parts.append(f"pickle round trip of fn, items and results "
+                         f"{seconds(f.pickle_seconds)}, {f.pickle_bytes:,} bytes")
+        else:
+            parts.append(f"pickling fails ({f.pickle_error})")
+        return "; ".join(parts)
+
+    def __str__(self):
+        (workload,) = self.workloads()
+        return (f"== {workload} ({self.config['items']} items) ==\n{self.table(workload)}\n"
+                f"measured: {self.describe_facts()}\n\n{self.recommendation}")
+
+    def to_dict(self):
+        return dict(super().to_dict(), facts=self.facts.to_dict(),
+                    recommendation=self.recommendation)
+
+
+def load_callable(spec, name):
+    """The object ``module:attribute`` names (the current folder importable, as
+    with ``python -m``); ValueError naming ``name`` otherwise."""
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"{name}: expected MODULE:FUNCTION (as mymodule:work), got {spec!r}")
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        target = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(f"{name}: cannot import module {module_name!r} ({exc})") from None
+    for part in attribute.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise ValueError(f"{name}: module {module_name!r} has no {attribute!r}") from None
+    if not callable(target):
+        raise ValueError(f"{name}: {spec} is a {type(target).__name__}, not a function")
+    return target

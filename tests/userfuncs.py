@@ -1,0 +1,76 @@
+"""Functions for ``nogilkit.compare(fn, items)`` tests, in a module so that
+worker processes can import them by name."""
+
+import asyncio
+import os
+import random
+import threading
+import time
+
+import numpy as np
+
+import nogilkit
+
+
+def square_sum(n):
+    """Pure Python: holds the GIL."""
+    return sum(i * i for i in range(n))
+
+
+def kernel(seed):
+    """The nogil kernel: releases the GIL; an array result."""
+    return nogilkit.mandelbrot(40, 30, 64, threads=1) + seed
+
+
+def process_id(item):
+    """Differs in worker processes."""
+    return (item, os.getpid())
+
+
+def noisy(item):
+    """Not deterministic: equal only within a tolerance."""
+    return item + random.random() * 1e-9
+
+
+def close(expected, actual):
+    return abs(expected - actual) < 1e-6
+
+
+_last = None
+
+
+def racy(item):
+    """Keeps its argument in a global across a sleep: another thread overwrites it."""
+    global _last
+    _last = item
+    time.sleep(0.002)
+    return _last * 2
+
+
+_busy = threading.Lock()
+
+
+def not_reentrant(item):
+    """Raises when two calls overlap (as code that guards a shared resource would)."""
+    if not _busy.acquire(blocking=False):
+        raise RuntimeError("called while another call was running")
+    try:
+        time.sleep(0.002)
+        return item
+    finally:
+        _busy.release()
+
+
+def fails_on_three(item):
+    if item == 3:
+        raise ValueError("three is not allowed")
+    return item
+
+
+async def waits(item):
+    await asyncio.sleep(0.001)
+    return item + 1
+
+
+def twice(array):
+    return np.asarray(array) * 2
