@@ -190,10 +190,12 @@ def recommend(rows, facts, coroutine):
 
 
 def _peers(best, measured, base):
-    """The other rows within 10% of the fastest: differences this small are the
-    noise of one run, and a peer may start faster or need less memory."""
-    peers = sorted((r for r in measured if r is not best and r.median <= best.median * MIN_GAIN),
-                   key=lambda r: r.median)
+    """Rows of the fastest one's family within 10% of it (another start method, the
+    pool behind an event loop): differences this small are the noise of one run,
+    and a peer may start faster. Other families have their own clause."""
+    family = _family(best.strategy)
+    peers = sorted((r for r in measured if r is not best and _family(r.strategy) == family
+                    and r.median <= best.median * MIN_GAIN), key=lambda r: r.median)
     if not peers:
         return []
     described = [f"{_label(r)} ({base / r.median:.2f}x"
