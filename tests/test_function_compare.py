@@ -362,3 +362,18 @@ def test_without_a_gil_the_fraction_is_not_measured(monkeypatch):
     assert report.facts.gil_held is None
     assert report.facts.gil_note == "this interpreter runs without a GIL"
     assert "GIL held: not measured (this interpreter runs without a GIL)" in str(report)
+
+
+def test_the_readme_examples_run(tmp_path):
+    # The README's commands, on a few small items.
+    import pathlib
+
+    examples = pathlib.Path(__file__).resolve().parent.parent / "examples"
+    for function, items in (("work:compress", "[b'abc' * 1000, b'xyz' * 500]"),
+                            ("work:collatz_longest", "range(1, 4001, 2000)")):
+        done = subprocess.run([sys.executable, "-m", "nogilkit", "compare", function, "--items",
+                               items, "--strategies", "threads", "--workers", "2", "--repeat",
+                               "1", "--no-plot", "--quiet"], cwd=examples, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "(2 items) ==" in done.stdout
