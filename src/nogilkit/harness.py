@@ -106,10 +106,17 @@ class _RunCounter:
         self.total -= runs
 
 
-def _annotated(exc, workload, implementation, strategy, workers):
-    add_note(exc, f"while running workload {workload.name!r} ({implementation}) "
-                  f"with strategy {strategy.name!r} on {workers} workers")
-    return exc
+def _failure(exc, workload, implementation, strategy, workers):
+    """The reason a row failed: a wrong result, or an error the workload reports
+    as a failed row (a user's function); any other error is raised, with a note."""
+    if isinstance(exc, CheckFailed):
+        return f"wrong result: {exc}"
+    reason = workload.run_failed(exc) if isinstance(exc, Exception) else None
+    if reason is None:
+        add_note(exc, f"while running workload {workload.name!r} ({implementation}) "
+                      f"with strategy {strategy.name!r} on {workers} workers")
+        raise exc
+    return reason
 
 
 def run_group(workload, problem, implementation, combos, options, *,
@@ -130,9 +137,13 @@ def run_group(workload, problem, implementation, combos, options, *,
     rows = [Row(workload.name, problem.size, implementation, strategy.name, workers,
                 "unavailable", ideal_seconds=workload.ideal_seconds(problem, workers))
             for strategy, workers in combos]
-    active = []  # (row, session, strategy, repeats, cpus, peaks)
+    active = []  # (index, row, session, strategy, repeats, cpus, peaks)
+    # Sessions that fork start first, before other sessions' threads exist: a
+    # fork copies one thread only, and a lock another thread held stays locked.
+    order = sorted(range(len(combos)), key=lambda i: not combos[i][0].forks(options))
     with contextlib.ExitStack() as stack:
-        for row, (strategy, workers) in zip(rows, combos):
+        for index in order:
+            row, (strategy, workers) = rows[index], combos[index]
             reason = workload.unavailable(implementation) or strategy.unavailable(
                 workload, implementation, options)
             if reason:
@@ -146,17 +157,18 @@ def run_group(workload, problem, implementation, combos, options, *,
                 row.startup_seconds = session.startup_seconds
                 first, _, _, result, _ = _measure_run(session, workload, problem, implementation)
                 workload.check(problem, result)  # the warm-up run is checked too
-            except CheckFailed as exc:
-                row.status, row.reason = "failed", f"wrong result: {exc}"
+            except BaseException as exc:
+                row.reason = _failure(exc, workload, implementation, strategy, workers)
+                row.status = "failed"
                 counter.drop(repeats)
                 continue
-            except BaseException as exc:
-                raise _annotated(exc, workload, implementation, strategy, workers)
             n = repeats
             if first * repeats > max_seconds:
                 n = max(min(min_repeats, repeats), int(max_seconds / max(first, 1e-9)))
             counter.drop(repeats - n)
-            active.append((row, session, strategy, n, [], []))
+            active.append((index, row, session, strategy, n, [], []))
+        active.sort(key=lambda entry: entry[0])  # rounds run in the rows' order
+        active = [entry[1:] for entry in active]
         for round_ in range(max((a[3] for a in active), default=0)):
             for row, session, strategy, n, cpus, peaks in active:
                 if round_ >= n or row.status == "failed":
@@ -166,12 +178,11 @@ def run_group(workload, problem, implementation, combos, options, *,
                     wall, cpu, peak, result, chunks = _measure_run(session, workload, problem,
                                                                    implementation)
                     workload.check(problem, result)
-                except CheckFailed as exc:
-                    row.status, row.reason, row.times = "failed", f"wrong result: {exc}", []
+                except BaseException as exc:
+                    row.reason = _failure(exc, workload, implementation, strategy, row.workers)
+                    row.status, row.times = "failed", []
                     counter.drop(n - round_ - 1)
                     continue
-                except BaseException as exc:
-                    raise _annotated(exc, workload, implementation, strategy, row.workers)
                 row.times.append(wall)
                 cpus.append(cpu)
                 peaks.append(peak)

@@ -156,6 +156,10 @@ class Strategy:
         """Why this strategy cannot run this workload/implementation here, or None."""
         return None
 
+    def forks(self, options):
+        """Whether starting a session forks this process (the harness starts those first)."""
+        return False
+
     def start(self, workers, options):
         """A started Session (pools created, workers running)."""
         raise NotImplementedError

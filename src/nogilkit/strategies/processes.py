@@ -148,6 +148,9 @@ class Processes(Strategy):
         return (start_method_unavailable(options.start_method)
                 or workload.unpicklable(options.start_method))
 
+    def forks(self, options):
+        return options.start_method == "fork"
+
     def start(self, workers, options):
         return ProcessSession(workers, options)
 
@@ -164,6 +167,9 @@ class WithStartMethod(Strategy):
     def unavailable(self, workload, implementation, options):
         return self.base.unavailable(workload, implementation,
                                      options.replace(start_method=self.method))
+
+    def forks(self, options):
+        return self.base.forks(options.replace(start_method=self.method))
 
     def start(self, workers, options):
         return self.base.start(workers, options.replace(start_method=self.method))

@@ -95,6 +95,12 @@ class Workload:
         ``start_method``, or None (the registered workloads always can)."""
         return None
 
+    def run_failed(self, exc):
+        """The reason a row fails when a run raised ``exc`` (not a wrong result), or
+        None to raise it: the built-in workloads raise, since any error there is
+        a bug."""
+        return None
+
     def ideal_seconds(self, problem, workers):
         """The shortest possible time on ``workers``, where waiting sets it (io); else None."""
         return None
