@@ -46,7 +46,7 @@ def test_every_default_strategy_runs_and_is_checked():
     assert all(r.ok for r in report.rows), [r.reason for r in report.rows]
     assert all(r.implementation == "function" and r.size == "5 items" for r in report.rows)
     assert report.facts.items == 5 and report.facts.pickle_error is None
-    assert report.recommendation
+    assert report.recommendation.startswith(("Use ", "Stay serial: "))
     assert "== tests.userfuncs.square_sum (5 items) ==" in str(report)
 
 
@@ -214,6 +214,9 @@ def test_not_callable_goes_to_the_workload_form():
     ({"a": 1}, {"b": 1}, False),
     (3, 3.0, True),
     ("x", "y", False),
+    (np.float32("nan"), np.float32("nan"), True),
+    (complex(float("nan"), 0), complex(float("nan"), 0), True),
+    (None, None, True),
 ])
 def test_same(a, b, equal):
     assert same(a, b) is equal
@@ -257,10 +260,10 @@ def test_recommends_processes_and_says_when_start_up_outweighs_one_run():
     # Rows within noise of the fastest are named, with what sets them apart.
     assert "Within 10% of it: processes:fork x2 (1.72x, start-up 60 ms)." in text
     assert "forkserver" not in text
-    assert "fn holds the GIL 99% of its time, so threads take turns (threads x2: 1.00x)" in text
+    assert "Why: fn holds the GIL 99% of its time; each process has its own interpreter" in text
     assert "The pool's start-up, 600 ms, is not in the median; that is more than one run " \
            "saves (450 ms): worth it when the pool is kept for several runs." in text
-    assert "Threads: 1.00x at best, because fn holds the GIL 99%" in text
+    assert "Threads: 1.00x at best (threads x2), because fn holds the GIL 99%" in text
 
 
 def test_stays_serial_below_ten_percent():
@@ -270,7 +273,8 @@ def test_stays_serial_below_ten_percent():
     assert text.startswith("Stay serial: no strategy beat the serial run by 10% (the fastest, "
                            "processes:fork x2, ran at 1.08x).")
     # A one-process pool's extra time per chunk is the hand-off cost.
-    assert "37.5 ms per chunk to hand work over, against 125 ms of work per chunk" in text
+    assert ("37.5 ms per chunk to hand work over (pickling included), against 125 ms of work "
+            "per chunk") in text
 
 
 def test_unpicklable_and_unsafe_are_said():
@@ -377,3 +381,90 @@ def test_the_readme_examples_run(tmp_path):
                               text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         assert "(2 items) ==" in done.stdout
+
+
+def test_one_failed_row_rules_out_its_whole_family():
+    # threads x2 passing proves nothing when threads x4 returned something else.
+    text = recommend([row("serial", 1, 1.0), row("threads", 2, 0.5),
+                      row("threads", 4, None, "failed", "not thread-safe: item 2 differs"),
+                      row("processes:fork", 2, 0.6, startup=0.05)], facts(gil_held=0.1), False)
+    assert text.startswith("Use processes:fork x2: 1.67x")
+    assert "and it is not thread-safe (below); each process has its own copy of its state" in text
+    assert "Threads:" not in text
+    assert text.endswith("threads x4 is ruled out: not thread-safe: item 2 differs.")
+
+
+def test_a_tie_names_the_simpler_strategy():
+    text = recommend([row("serial", 1, 1.0), row("threads", 2, 0.52),
+                      row("asyncio+threads", 2, 0.51), row("processes:spawn", 2, 0.50, startup=0.3)],
+                     facts(gil_held=0.0), False)
+    assert text.startswith("Use threads x2: 1.92x faster than serial")
+    assert "(processes:spawn x2 measured 2.00x, within 5%: the simpler one is named.)" in text
+    assert "Within 10% of it: asyncio+threads x2 (1.96x, start-up 10 ms)." in text
+
+
+def test_coroutine_that_gains_nothing_from_gather():
+    text = recommend([row("serial", 1, 1.0), row("asyncio", 4, 0.98), row("asyncio", 16, 0.99)],
+                     facts(gil_held=None), True)
+    assert text == ("Stay serial: no strategy beat the serial run by 10% (the fastest, asyncio "
+                    "x4, ran at 1.02x). Gathered, the calls gain 1.02x: their time is work on "
+                    "the event loop's thread, not waiting.")
+
+
+def test_a_check_that_raises_is_named():
+    def broken(expected, actual):
+        raise KeyError("oops")
+
+    with pytest.raises(TypeError, match=r"check raised KeyError on item 0: 'oops'; check must "
+                                        r"take \(expected, actual\)"):
+        nogilkit.compare(userfuncs.square_sum, [10, 20], check=broken, strategies=["threads"],
+                         **QUICK)
+
+
+def test_worker_counts_above_the_items_are_capped():
+    report = nogilkit.compare(userfuncs.square_sum, [10, 20], strategies=["threads"],
+                              workers=[1, 2, 8, 64], repeats=1)
+    assert [(r.strategy, r.workers) for r in report.rows] == [
+        ("serial", 1), ("threads", 1), ("threads", 2)]
+
+
+def test_a_worker_process_that_dies_fails_its_row_only():
+    report = nogilkit.compare(userfuncs.dies_in_a_worker, range(4),
+                              strategies=["threads", "processes:" + METHODS[0]], **QUICK)
+    rows = by_strategy(report)
+    assert rows[("threads", 2)].ok
+    failed = rows[("processes:" + METHODS[0], 2)]
+    assert failed.status == "failed"
+    assert failed.reason.startswith("the run failed: BrokenProcessPool")
+
+
+def test_a_main_thread_only_function_is_measured_without_the_gil_share():
+    report = nogilkit.compare(userfuncs.main_thread_only, range(4), strategies=["threads"],
+                              **QUICK)
+    assert report.facts.gil_held is None
+    assert report.facts.gil_note.startswith("fn raised RuntimeError when called from another "
+                                            "thread: main thread only")
+    assert by_strategy(report)[("threads", 2)].reason.startswith("not thread-safe")
+
+
+def test_an_object_with_an_async_call_is_awaited():
+    report = nogilkit.compare(userfuncs.AsyncAdder(5), range(3), strategies=["asyncio"],
+                              workers=[2], repeats=1)
+    assert report.rows[0].implementation == "coroutine"
+    assert all(r.ok for r in report.rows)
+
+
+def test_a_function_returning_an_awaitable_is_refused():
+    with pytest.raises(TypeError, match="fn returned an awaitable, not a result: define it "
+                                        "with async def"):
+        nogilkit.compare(userfuncs.returns_coroutine, range(3), **QUICK)
+
+
+def test_a_coroutine_function_inside_a_running_loop_says_how():
+    import asyncio
+
+    async def main():
+        nogilkit.compare(userfuncs.waits, range(3), **QUICK)
+
+    with pytest.raises(RuntimeError, match="this thread already runs one"):
+        asyncio.run(main())

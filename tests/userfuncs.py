@@ -2,6 +2,7 @@
 worker processes can import them by name."""
 
 import asyncio
+import multiprocessing
 import os
 import random
 import threading
@@ -74,3 +75,31 @@ async def waits(item):
 
 def twice(array):
     return np.asarray(array) * 2
+
+
+def dies_in_a_worker(item):
+    """Ends its process abruptly when it is a worker (as a crash in C code would)."""
+    if multiprocessing.parent_process() is not None:
+        os._exit(3)
+    return item
+
+
+def main_thread_only(item):
+    if threading.current_thread() is not threading.main_thread():
+        raise RuntimeError("main thread only")
+    return item
+
+
+class AsyncAdder:
+    """An object whose __call__ is a coroutine function."""
+
+    def __init__(self, n):
+        self.n = n
+
+    async def __call__(self, item):
+        await asyncio.sleep(0)
+        return item + self.n
+
+
+def returns_coroutine(item):
+    return waits(item)

@@ -52,7 +52,11 @@ def _compare(args, parser):
     elif not args.no_plot:
         print("no plot: pip install 'nogilkit[plot]' for matplotlib")
     failed = report.failed()
-    if failed and not args.function:
+    if args.function:
+        # A strategy that fails your function is a finding the recommendation
+        # explains; only a serial run that failed leaves nothing to recommend.
+        return 1 if any(r.strategy == "serial" and not r.ok for r in report.rows) else 0
+    if failed:
         print(f"{len(failed)} combination(s) computed a wrong result")
         return 1
     return 0

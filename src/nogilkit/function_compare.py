@@ -32,6 +32,7 @@ from .workloads import CheckFailed
 from .workloads.function import FunctionWorkload
 
 MIN_GAIN = 1.10  # a strategy must beat serial by this factor to be recommended
+SAME_WITHIN = 1.05  # rows this close to the fastest are a tie: the simplest is named
 COROUTINE_WORKERS = (4, 16)  # concurrency limits for a coroutine function
 THREADS = {"threads", "asyncio+threads", "threads+loop"}  # several threads, one process
 PROCESSES = {"processes", "asyncio+processes", "dask", "dask-threads"}
@@ -101,7 +102,7 @@ def compare_function(fn, items, *, strategies=None, workers=None, check=None, re
         report.rows = run_group(workload, problem, workload.implementation, combos, options,
                                 repeats=repeats, max_seconds=max_seconds, progress=progress)
     for row in report.rows:
-        if row.status == "failed":
+        if row.status == "failed" and row.reason.startswith("wrong result: "):
             row.reason = _failure(row)
     report.facts = workload.facts
     report.recommendation = recommend(report.rows, workload.facts, workload.coroutine)
@@ -127,6 +128,8 @@ def _validate(fn, items, strategies, workers, check, repeats, options):
         strategies.insert(0, "serial")
     workers = worker_counts(workers) or (list(COROUTINE_WORKERS) if workload.coroutine
                                          else default_workers())
+    # More workers than items would idle: a row per useful count.
+    workers = sorted({min(n, len(items)) for n in workers})
     return workload, strategies, workers, options or Options()
 
 
@@ -161,36 +164,58 @@ def _label(row):
 
 
 def recommend(rows, facts, coroutine):
-    """What to use, its measured gain over serial, and why; in a few sentences."""
+    """What to use, its measured gain over serial, and why; in a few sentences.
+
+    A family of strategies (threads, processes, asyncio) with any row whose
+    results differed is ruled out whole: another row of it that happened to
+    pass proves nothing. Among rows within ``SAME_WITHIN`` of the fastest,
+    the simplest is named: threads before processes, a plain pool before one
+    behind an event loop, then the shortest start-up.
+    """
     serial = next((r for r in rows if r.strategy == "serial"), None)
     if serial is None or not serial.ok:
         return ("No recommendation: the serial run did not complete"
                 + (f" ({serial.reason})." if serial is not None else "."))
     base = serial.median
-    measured = [r for r in rows if r.ok and r.strategy != "serial"]
-    best = min(measured, key=lambda r: r.median, default=None)
+    unsafe = {_family(r.strategy) for r in rows if r.status == "failed" and r.strategy != "serial"}
+    measured = [r for r in rows if r.ok and r.strategy != "serial"
+                and _family(r.strategy) not in unsafe]
+    fastest = min(measured, key=lambda r: r.median, default=None)
     failures = {}  # the kind of failure, before its detail -> (first reason, rows)
     for r in rows:
         if r.status == "failed":
             failures.setdefault(r.reason.split(" (")[0], (r.reason, []))[1].append(_label(r))
     ruled_out = [f"{' and '.join(labels)} {'is' if len(labels) == 1 else 'are'} ruled out: "
                  f"{reason}." for reason, labels in failures.values()]
-    if best is not None and base / best.median >= MIN_GAIN:
-        gain = base / best.median
-        head = (f"Use {_label(best)}: {gain:.2f}x faster than serial ({seconds(base)} -> "
-                f"{seconds(best.median)} for {facts.items} items), its results checked "
-                "against the serial loop.")
-        reasons = [_why_best(best, rows, facts, base), *_peers(best, measured, base)]
+    if fastest is not None and base / fastest.median >= MIN_GAIN:
+        best = min((r for r in measured if r.median <= fastest.median * SAME_WITHIN),
+                   key=_simplicity)
+        head = (f"Use {_label(best)}: {base / best.median:.2f}x faster than serial "
+                f"({seconds(base)} -> {seconds(best.median)} for {facts.items} items), its "
+                "results checked against the serial loop.")
+        if best is not fastest:
+            head += (f" ({_label(fastest)} measured {base / fastest.median:.2f}x, within "
+                     f"{SAME_WITHIN - 1:.0%}: the simpler one is named.)")
+        reasons = [_why_best(best, facts, base, unsafe), *_peers(best, measured, base)]
+        winner = _family(best.strategy)
     else:
         head = "Stay serial: no strategy beat the serial run by 10%" + (
-            f" (the fastest, {_label(best)}, ran at {base / best.median:.2f}x)." if best else ".")
-        reasons = []
-    reasons += _why_not(rows, facts, base, best, coroutine)
+            f" (the fastest, {_label(fastest)}, ran at {base / fastest.median:.2f}x)."
+            if fastest else ".")
+        reasons, winner = [], None
+    reasons += _why_not(rows, measured, facts, base, winner, coroutine)
     return " ".join([head, *reasons, *ruled_out])
 
 
+def _simplicity(row):
+    """Sort key: threads, then processes, then the rest; a plain pool before one
+    behind an event loop; then the shorter start-up."""
+    rank = {"threads": 0, "processes": 1}.get(_family(row.strategy), 2)
+    return rank, row.strategy.startswith("asyncio+"), row.startup_seconds or 0.0
+
+
 def _peers(best, measured, base):
-    """Rows of the fastest one's family within 10% of it (another start method, the
+    """Rows of the named one's family within 10% of it (another start method, the
     pool behind an event loop): differences this small are the noise of one run,
     and a peer may start faster. Other families have their own clause."""
     family = _family(best.strategy)
@@ -204,8 +229,8 @@ def _peers(best, measured, base):
     return [f"Within 10% of it: {', '.join(described)}."]
 
 
-def _best_of(rows, family):
-    found = [r for r in rows if r.ok and r.strategy != "serial" and _family(r.strategy) == family]
+def _best_of(measured, family):
+    found = [r for r in measured if _family(r.strategy) == family]
     return min(found, key=lambda r: r.median, default=None)
 
 
@@ -215,7 +240,11 @@ def _gil_words(facts):
     return f"fn holds the GIL {facts.gil_held:.0%} of its time"
 
 
-def _why_best(best, rows, facts, base):
+def _holds_gil(facts):
+    return facts.gil_held is not None and facts.gil_held >= 0.5
+
+
+def _why_best(best, facts, base, unsafe):
     family = _family(best.strategy)
     if family == "asyncio":
         return (f"Awaited one by one, each call's waits add up; with {best.workers} in flight "
@@ -223,52 +252,45 @@ def _why_best(best, rows, facts, base):
     if family == "threads":
         return (f"Why: {_gil_words(facts)}, so threads run it in parallel, sharing memory: "
                 "nothing is pickled and the pool starts in milliseconds.")
-    if family == "processes":
-        threads = _best_of(rows, "threads")
-        unsafe = any(r.status == "failed" and _family(r.strategy) == "threads" for r in rows)
-        text = f"Why: {_gil_words(facts)}"
-        if unsafe:
-            text += (", but it is not thread-safe (below); each process has its own copy of "
-                     "its state.")
-        else:
-            if threads is not None:
-                text += (f", so threads take turns ({_label(threads)}: "
-                         f"{base / threads.median:.2f}x)")
-            text += "; each process has its own interpreter and GIL."
-        if facts.pickle_seconds is not None:
-            text += (f" Pickling the items and results costs {seconds(facts.pickle_seconds)} "
-                     f"per run ({_share(facts.pickle_seconds, base)} of the serial time).")
-        saved = base - best.median
-        if best.startup_seconds is not None:
-            repaid = ("one run repays it" if best.startup_seconds <= saved else
-                      f"that is more than one run saves ({seconds(saved)}): worth it when the "
-                      "pool is kept for several runs")
-            text += f" The pool's start-up, {seconds(best.startup_seconds)}, is not in the " \
-                    f"median; {repaid}."
-        return text
-    return f"Why: {_gil_words(facts)}."
+    if family != "processes":
+        return f"Why: {_gil_words(facts)}."
+    text = f"Why: {_gil_words(facts)}"
+    if "threads" in unsafe:
+        text += ", and it is not thread-safe (below); each process has its own copy of its state."
+    else:
+        text += "; each process has its own interpreter and GIL."
+    if facts.pickle_seconds is not None:
+        text += (f" Pickling the items and results costs {seconds(facts.pickle_seconds)} "
+                 f"per run ({_share(facts.pickle_seconds, base)} of the serial time).")
+    saved = base - best.median
+    if best.startup_seconds is not None:
+        repaid = ("one run repays it" if best.startup_seconds <= saved else
+                  f"that is more than one run saves ({seconds(saved)}): worth it when the "
+                  "pool is kept for several runs")
+        text += (f" The pool's start-up, {seconds(best.startup_seconds)}, is not in the "
+                 f"median; {repaid}.")
+    return text
 
 
-def _why_not(rows, facts, base, best, coroutine):
-    """A clause for each family of strategies that did not win."""
-    winner = _family(best.strategy) if best is not None and base / best.median >= MIN_GAIN else None
+def _why_not(rows, measured, facts, base, winner, coroutine):
+    """A clause for each family of strategies that did not win and was not ruled out."""
     clauses = []
     if coroutine:
-        asyncio_row = _best_of(rows, "asyncio")
-        if winner != "asyncio" and asyncio_row is not None:
-            clauses.append(f"Gathered, the calls gain {base / asyncio_row.median:.2f}x: their "
+        gathered = _best_of(measured, "asyncio")
+        if winner != "asyncio" and gathered is not None:
+            clauses.append(f"Gathered, the calls gain {base / gathered.median:.2f}x: their "
                            "time is work on the event loop's thread, not waiting.")
         return clauses
-    threads = _best_of(rows, "threads")
+    threads = _best_of(measured, "threads")
     if winner != "threads" and threads is not None:
         gain = base / threads.median
-        if facts.gil_held is not None and facts.gil_held >= 0.5:
-            clauses.append(f"Threads: {gain:.2f}x at best, because {_gil_words(facts)} and "
-                           "threads take turns for it.")
+        if _holds_gil(facts):
+            clauses.append(f"Threads: {gain:.2f}x at best ({_label(threads)}), because "
+                           f"{_gil_words(facts)} and threads take turns for it.")
         else:
-            clauses.append(f"Threads: only {gain:.2f}x although {_gil_words(facts)}: "
-                           f"{_small_chunks(rows, 'threads', base)}.")
-    processes = _best_of(rows, "processes")
+            clauses.append(f"Threads: {gain:.2f}x at best ({_label(threads)}) although "
+                           f"{_gil_words(facts)}: {_small_chunks(rows, 'threads', base)}.")
+    processes = _best_of(measured, "processes")
     unavailable = next((r for r in rows if r.status == "unavailable"
                         and _family(r.strategy) == "processes"), None)
     if winner != "processes":
@@ -314,8 +336,8 @@ def _process_costs(rows, facts, base, row):
     hand_off = _hand_off(rows, "processes", base)
     per_chunk = _per_chunk(rows, base)
     if hand_off is not None and hand_off > 0.1 * per_chunk:
-        costs.append(f"{seconds(hand_off)} per chunk to hand work over, against "
-                     f"{seconds(per_chunk)} of work per chunk")
+        costs.append(f"{seconds(hand_off)} per chunk to hand work over (pickling included), "
+                     f"against {seconds(per_chunk)} of work per chunk")
     if row.startup_seconds is not None:
         costs.append(f"{seconds(row.startup_seconds)} to start the pool")
     serial = next(r for r in rows if r.strategy == "serial")

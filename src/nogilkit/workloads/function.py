@@ -18,7 +18,6 @@ by importing the function's module.
 
 import asyncio
 import inspect
-import math
 import os
 import pickle
 import sys
@@ -32,6 +31,7 @@ from .base import CheckFailed, Problem, Workload, even_ranges
 
 GIL_PHASE_MIN_TIME = 0.1  # seconds of the GIL measurement, at least one whole pass
 GIL_PHASE_LIMIT = 24 * 3600.0  # the measurement's deadline: the function's own time bounds it
+INEXACT = (float, complex, np.inexact)
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,12 @@ class Facts:
         return dict(vars(self))
 
 
+def is_coroutine_function(fn):
+    """An ``async def`` function, or an object whose ``__call__`` is one."""
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None))
+
+
 def describe(fn):
     """'module.qualname' of a function, else its repr."""
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
@@ -122,14 +128,22 @@ def same(expected, actual):
     if isinstance(expected, dict) and isinstance(actual, dict):
         return expected.keys() == actual.keys() and all(same(v, actual[k])
                                                          for k, v in expected.items())
-    if isinstance(expected, float) and isinstance(actual, float) and math.isnan(expected):
-        return math.isnan(actual)
+    if isinstance(expected, INEXACT) and isinstance(actual, INEXACT) and expected != expected:
+        return bool(actual != actual)  # NaN (float, complex or a NumPy scalar) equals NaN
     outcome = expected == actual
     try:
         return bool(outcome)
     except (TypeError, ValueError) as exc:  # an array-like's elementwise ==
         raise TypeError(f"cannot compare results of type {type(expected).__name__} with ==: "
                         f"{exc}; pass check=, a function (expected, actual) -> bool") from None
+
+
+def _loop_running():
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _short(value, limit=80):
@@ -146,7 +160,7 @@ class FunctionWorkload(Workload):
         self.fn = fn
         self.items = list(items)
         self.compare_items = check or same
-        self.coroutine = inspect.iscoroutinefunction(fn)
+        self.coroutine = is_coroutine_function(fn)
         self.chunks = FunctionChunks(fn, self.coroutine)
         self.name = describe(fn)
         self.implementation = "coroutine" if self.coroutine else "function"
@@ -160,6 +174,11 @@ class FunctionWorkload(Workload):
         return self.chunks
 
     def prepare(self, size):
+        if self.coroutine and _loop_running():
+            raise RuntimeError("compare runs a coroutine function on event loops of its own, "
+                               "and this thread already runs one (Jupyter does): call it from "
+                               "another thread, as await asyncio.to_thread(nogilkit.compare, "
+                               "fn, items)")
         start = time.perf_counter()
         expected = self._serial_loop()
         serial_seconds = time.perf_counter() - start
@@ -171,8 +190,8 @@ class FunctionWorkload(Workload):
         return Problem(self.name, self.size, {}, expected=expected,
                        description=f"checked against {kind}: {serial_seconds:.3g} s")
 
-    def _serial_loop(self):
-        """The expected results; an exception names the item it came from."""
+    def _serial_loop(self, purpose="that gives the expected results"):
+        """The results of a plain loop; an exception names the item it came from."""
         async def awaited():
             return [await self.fn(item) for item in self.items]
 
@@ -185,9 +204,13 @@ class FunctionWorkload(Workload):
             except Exception as exc:
                 from ..strategies.base import add_note
 
-                add_note(exc, f"raised by fn on item {index} in the serial loop that "
-                              "gives the expected results")
+                add_note(exc, f"raised by fn on item {index} in the serial loop {purpose}")
                 raise
+            if inspect.isawaitable(results[-1]):
+                if inspect.iscoroutine(results[-1]):
+                    results[-1].close()  # never awaited: no "was never awaited" warning
+                raise TypeError("fn returned an awaitable, not a result: define it with async "
+                                "def (a coroutine function), which compare awaits")
         return results
 
     def _gil_held(self, expected, serial_seconds):
@@ -202,21 +225,21 @@ class FunctionWorkload(Workload):
             return None, "a coroutine function: its time is spent on an event loop"
         if not gil_enabled():
             return None, "this interpreter runs without a GIL"
-        fraction, again = gil_held_fraction(self._serial_loop, max(serial_seconds, 1e-6),
-                                            GIL_PHASE_MIN_TIME, Deadline(GIL_PHASE_LIMIT))
-        self.check_against(expected, again, "two serial loops over the items differ: fn is "
-                                            "not deterministic, so the strategies cannot be "
+        try:
+            fraction, again = gil_held_fraction(lambda: self._serial_loop("measuring the GIL"),
+                                                max(serial_seconds, 1e-6), GIL_PHASE_MIN_TIME,
+                                                Deadline(GIL_PHASE_LIMIT))
+        except Exception as exc:  # fn works only in the main thread, say
+            return None, (f"fn raised {type(exc).__name__} when called from another thread: "
+                          f"{exc}")
+        self.check_against(expected, again, "two serial loops over the items differ: fn is not "
+                                            "deterministic (randomness, time, global state, or "
+                                            "it changes its items), so the strategies cannot be "
                                             "checked; pass check= to say which results are equal")
         return fraction, ""
 
     def split(self, problem, n_chunks):
         return [Items(a, self.items[a:b]) for a, b in even_ranges(len(self.items), n_chunks)]
-
-    def run_chunk(self, params, arrays, spec, implementation):
-        return self.chunks.run_chunk(params, arrays, spec, implementation)
-
-    async def run_chunk_async(self, params, arrays, spec, implementation):
-        return await self.chunks.run_chunk_async(params, arrays, spec, implementation)
 
     def combine(self, problem, specs, partials):
         return [result for partial in partials for result in partial]
@@ -233,9 +256,24 @@ class FunctionWorkload(Workload):
             if isinstance(got, Raised):
                 raise CheckFailed(f"{prefix}item {index} {got!r}, where the serial loop "
                                   f"returned {_short(want)}")
-            if not self.compare_items(want, got):
+            if not self._equal(index, want, got):
                 raise CheckFailed(f"{prefix}item {index}: the serial loop returned "
                                   f"{_short(want)}, this run {_short(got)}")
+
+    def _equal(self, index, want, got):
+        if self.compare_items is same:
+            return same(want, got)
+        try:
+            return bool(self.compare_items(want, got))
+        except Exception as exc:
+            raise TypeError(f"check raised {type(exc).__name__} on item {index}: {exc}; check "
+                            "must take (expected, actual) and return a bool") from exc
+
+    def run_failed(self, exc):
+        """A strategy broke on the user's function (a worker process died, a result
+        that does not pickle there): that row fails with the reason; the
+        comparison goes on."""
+        return f"the run failed: {type(exc).__name__}: {exc}"
 
     def unpicklable(self, start_method):
         """Why fn, the items or the results cannot go to worker processes, or None."""
