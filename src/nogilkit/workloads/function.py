@@ -45,6 +45,10 @@ class Items:
         return f"items {self.start}..{self.start + len(self.values) - 1}"
 
 
+class BrokenCheck(TypeError):
+    """The user's check= failed: raised, never turned into a failed row."""
+
+
 class Raised:
     """Stands in a chunk's results for an item on which ``fn`` raised."""
 
@@ -182,6 +186,8 @@ class FunctionWorkload(Workload):
         start = time.perf_counter()
         expected = self._serial_loop()
         serial_seconds = time.perf_counter() - start
+        if not self._equal(0, expected[0], expected[0]):  # before any strategy runs
+            raise BrokenCheck("check returned False for item 0's result compared with itself")
         gil_held, gil_note = self._gil_held(expected, serial_seconds)
         seconds, size_bytes, error = pickle_cost(self.fn, tuple(self.items), {}, expected)
         self.facts = Facts(len(self.items), serial_seconds, gil_held, gil_note, seconds,
@@ -266,13 +272,15 @@ class FunctionWorkload(Workload):
         try:
             return bool(self.compare_items(want, got))
         except Exception as exc:
-            raise TypeError(f"check raised {type(exc).__name__} on item {index}: {exc}; check "
-                            "must take (expected, actual) and return a bool") from exc
+            raise BrokenCheck(f"check raised {type(exc).__name__} on item {index}: {exc}; check "
+                              "must take (expected, actual) and return a bool") from exc
 
     def run_failed(self, exc):
         """A strategy broke on the user's function (a worker process died, a result
         that does not pickle there): that row fails with the reason; the
         comparison goes on."""
+        if isinstance(exc, BrokenCheck):
+            return None
         return f"the run failed: {type(exc).__name__}: {exc}"
 
     def unpicklable(self, start_method):
