@@ -1,4 +1,7 @@
-"""Plain-text tables for the demos' and measurements' results, and their lookup by name."""
+"""Plain-text tables for the demos' and measurements' results, their lookup by name,
+and their JSON."""
+
+import json
 
 
 def format_table(header, rows, left=(0,)):
@@ -26,3 +29,15 @@ class ByName:
             if variant.name == name:
                 return variant
         raise KeyError(name)
+
+
+class JsonReport:
+    """Mixin for a result with ``to_dict()``: ``to_json(path=None)``."""
+
+    def to_json(self, path=None):
+        """The result as indented JSON, also written to ``path`` when given."""
+        text = json.dumps(self.to_dict(), indent=2)
+        if path is not None:
+            with open(path, "w") as f:
+                f.write(text)
+        return text

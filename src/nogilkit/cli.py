@@ -87,9 +87,8 @@ def _workloads_run(args, options):
 
 def _function_run(args, options):
     """(compare_function, its arguments) for MODULE:FUNCTION; ValueError for a bad one."""
-    import inspect
-
     from .function_compare import compare_function, default_strategies, load_callable
+    from .workloads.function import is_coroutine_function
 
     given = [name for name, value in (("--workloads", args.workloads),
                                       ("--implementations", args.implementations),
@@ -113,7 +112,7 @@ def _function_run(args, options):
     strategies = args.strategies
     if strategies is None:
         # --start-method names the one start method for the process rows.
-        strategies = default_strategies(inspect.iscoroutinefunction(fn), args.start_method)
+        strategies = default_strategies(is_coroutine_function(fn), args.start_method)
     return compare_function, dict(fn=fn, items=items, strategies=strategies,
                                   workers=args.workers, check=check, repeats=args.repeat,
                                   options=options)

@@ -72,7 +72,6 @@ once forkserver has been used, the fork server.
 import asyncio
 import contextlib
 import gc
-import json
 import math
 import multiprocessing
 import os
@@ -88,6 +87,7 @@ import numpy as np
 
 from . import _validation
 from ._parallel import available_cpus
+from ._table import JsonReport
 from .timing import Timing
 
 START_METHODS = ("fork", "spawn", "forkserver")
@@ -238,7 +238,7 @@ class OverheadRow:
 
 
 @dataclass(frozen=True)
-class OverheadReport:
+class OverheadReport(JsonReport):
     """The rows of measure_overheads, in table order, and how they were measured.
 
     Prints as a table; ``to_dict()`` / ``to_json()`` give the same as JSON.
@@ -298,13 +298,6 @@ class OverheadReport:
 
     def to_dict(self):
         return {"config": dict(self.config), "rows": [row.to_dict() for row in self.rows]}
-
-    def to_json(self, path=None):
-        text = json.dumps(self.to_dict(), indent=2)
-        if path is not None:
-            with open(path, "w") as f:
-                f.write(text)
-        return text
 
 
 # -- timing ---------------------------------------------------------------------------

@@ -8,9 +8,10 @@ the Karp-Flatt metric e = (1/S - 1/p) / (1 - 1/p) estimates, from a speedup S
 on p workers, the fraction of the work that did not run in parallel.
 """
 
-import json
 import platform
 from dataclasses import dataclass, field
+
+from ._table import JsonReport
 
 
 PLOT_COLOURS = {"python": "#c44e52", "numpy": "#4c72b0", "cython": "#55a868", "numba": "#8172b3"}
@@ -41,7 +42,7 @@ def cpu_model():
 
 
 @dataclass
-class Report:
+class Report(JsonReport):
     rows: list
     config: dict = field(default_factory=dict)
     machine: dict = field(default_factory=dict)
@@ -220,13 +221,6 @@ class Report:
             "rows": [dict(r.to_dict(), **self.figures(r)) for r in self.rows],
             "readings": {w: self.reading(w) for w in self.workloads()},
         }
-
-    def to_json(self, path=None):
-        text = json.dumps(self.to_dict(), indent=2)
-        if path is not None:
-            with open(path, "w") as f:
-                f.write(text)
-        return text
 
     def plot(self, path):
         """Speedup against workers, one line per implementation+strategy, the ideal

@@ -170,8 +170,6 @@ class FunctionWorkload(Workload):
         self.implementation = "coroutine" if self.coroutine else "function"
         self.implementations = (self.implementation,)
         self.size = f"{len(self.items)} items"
-        self.sizes = {self.size: {}}
-        self.summary = f"{self.name} over {len(self.items)} items"
         self.facts = None
 
     def task_ref(self):
