@@ -125,3 +125,21 @@ def test_ctrl_c_destroys_every_interpreter(no_leaks):
     with pytest.raises(KeyboardInterrupt):
         run_combination(workload, workload.prepare("tiny"), "python", Interpreters(), 2,
                         Options(), repeats=1)
+
+
+@needs_interpreters
+def test_subinterpreters_survive_a_dask_cluster_started_here():
+    # Dask's profiler samples sys._current_frames every 10 ms, which aborted
+    # the process on 3.13 once subinterpreters existed (without the fix this
+    # test aborts on 3.13.5 every time, on 3.13.0 now and then: one CI run);
+    # the dask strategies start their clusters with the profiler off.
+    pytest.importorskip("distributed")
+    from nogilkit.strategies import STRATEGIES
+
+    workload = get_workload("mandelbrot")
+    problem = workload.prepare_checked("tiny")
+    with STRATEGIES["dask"].start(1, Options()):
+        for _ in range(40):
+            with Interpreters().start(2, Options()) as session:
+                result, _ = session.run(workload, problem, "python")
+            workload.check(problem, result)

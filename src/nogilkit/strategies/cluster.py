@@ -13,6 +13,12 @@ are scattered per round and released after it. Results come back through
 ``Client.gather`` and are checked like every other strategy's; a worker
 that dies mid-run is retried by Dask (``allowed-failures``) or ends the run
 with Dask's ``KilledWorker``, named in the error.
+
+Dask's statistical profiler is off in the clusters started here: it samples
+every thread's stack each 10 ms (``sys._current_frames``), which costs the
+measured runs time, and which aborts the process on CPython 3.13 when
+subinterpreters exist (the ``interpreters`` strategy of the same
+comparison): reproduced with 3.13.0 and 3.13.5 here.
 """
 
 import importlib.util
@@ -43,6 +49,7 @@ class DaskSession(ChunkedSession):
 
     def __init__(self, workers, options, processes, threads):
         super().__init__(workers, options.chunks_per_worker)
+        import dask
         from distributed import Client, LocalCluster
 
         self.cluster = None
@@ -56,11 +63,12 @@ class DaskSession(ChunkedSession):
                 self.client = Client(options.scheduler, timeout=CONNECT_TIMEOUT,
                                      set_as_default=False)
             else:
-                self.cluster = LocalCluster(
-                    n_workers=processes, threads_per_worker=threads,
-                    processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                    silence_logs=logging.ERROR)
-                self.client = Client(self.cluster, set_as_default=False)
+                with dask.config.set({"distributed.worker.profile.enabled": False}):
+                    self.cluster = LocalCluster(
+                        n_workers=processes, threads_per_worker=threads,
+                        processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                        silence_logs=logging.ERROR)
+                    self.client = Client(self.cluster, set_as_default=False)
                 self.client.wait_for_workers(processes, timeout=60)
             # Every worker imports the workloads now, not in the first timed run.
             self.client.run(_import_workloads)
