@@ -1,32 +1,19 @@
-"""Shared pieces of the asv suite: thread pinning, seeded data, thread counts, skips.
+"""Shared pieces of the asv suite: thread pinning, thread counts, skips.
 
-Native thread pools are pinned to one thread before NumPy is imported, so a
-benchmark's own threads are the only parallelism it measures.
+Native thread pools are pinned to one thread (nogilkit's own list of their
+variables, and threadpoolctl where installed), so a benchmark's own threads
+are the only parallelism it measures.
 """
 
-import os
+import nogilkit
+from nogilkit._runtime import native_pools_limited
 
-for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
-
-import numpy as np  # noqa: E402
-
-import nogilkit  # noqa: E402
+# Entered for the life of the benchmark process; asv runs each benchmark in one.
+native_pools_limited(1).__enter__()
 
 CPUS = nogilkit.available_cpus()
 # 1, 2 and every core: the thread counts every parallel benchmark is run at.
 THREADS = sorted({1, 2, CPUS})
-
-
-def rng(seed=0):
-    return np.random.default_rng(seed)
-
-
-def points(n, features, k, seed=0):
-    """Gaussian blobs around k centres: k-means data whose clusters never empty."""
-    r = rng(seed)
-    centres = r.uniform(-10, 10, size=(k, features))
-    return centres[r.integers(0, k, size=n)] + r.normal(size=(n, features))
 
 
 def skip(reason):

@@ -24,7 +24,7 @@ cdef inline bint claim_chunk(int64_t* next_chunk, Py_ssize_t n_chunks,
                              Py_ssize_t* chunk) noexcept nogil:
     """Claim the next unclaimed chunk into chunk[0]; False once none is left.
 
-    Every job's work() loops on this, so threads take chunks dynamically and
+    ChunkJob.work() loops on this, so threads take chunks dynamically and
     each chunk is computed exactly once, whichever thread gets it.
     """
     chunk[0] = nogilkit_fetch_add(next_chunk, 1)
@@ -34,18 +34,3 @@ cdef inline bint claim_chunk(int64_t* next_chunk, Py_ssize_t n_chunks,
 cdef inline Py_ssize_t count_chunks(Py_ssize_t size, Py_ssize_t chunk) noexcept nogil:
     """How many chunks of ``chunk`` >= 1 items cover [0, size) (no overflow)."""
     return size // chunk + (size % chunk != 0)
-
-
-cdef inline bint claim_range(int64_t* next_chunk, Py_ssize_t n_chunks, Py_ssize_t chunk,
-                             Py_ssize_t size, Py_ssize_t* start, Py_ssize_t* stop) noexcept nogil:
-    """Claim the next of the ``n_chunks`` chunks of [0, size) into [start, stop).
-
-    Returns False once every chunk is claimed. Any number of threads may
-    claim from one counter; each chunk goes to exactly one of them.
-    """
-    cdef Py_ssize_t index
-    if not claim_chunk(next_chunk, n_chunks, &index):
-        return False
-    start[0] = index * chunk
-    stop[0] = start[0] + min(chunk, size - start[0])
-    return True

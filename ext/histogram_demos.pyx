@@ -10,7 +10,8 @@ cimport cython
 from libc.stdint cimport int64_t
 
 from _binning cimport UniformBins, bin_index, uniform_bins
-from _parallel cimport claim_range, count_chunks, nogilkit_fetch_add
+from _parallel cimport nogilkit_fetch_add
+from nogilkit._ext._jobs cimport ChunkJob
 
 cdef extern from *:
     """
@@ -43,7 +44,7 @@ cdef enum Increment:
 INCREMENTS = {"racy": RACY, "atomic": ATOMIC, "mutex": MUTEX}
 
 
-cdef class SharedHistogramJob:
+cdef class SharedHistogramJob(ChunkJob):
     """One histogram whose counts every ``work()`` call increments in place.
 
     ``increment`` is "racy" (loses counts when threads run at once),
@@ -58,15 +59,12 @@ cdef class SharedHistogramJob:
     cdef UniformBins bins
     cdef Increment increment
     cdef cython.pymutex lock
-    cdef Py_ssize_t chunk, n_chunks
-    cdef int64_t next_chunk
+    cdef Py_ssize_t chunk
 
     def __cinit__(self, const double[::1] data not None, const double[::1] edges not None,
                   int64_t[::1] counts not None, str increment not None, Py_ssize_t chunk):
         if increment not in INCREMENTS:
             raise ValueError(f"increment must be one of {sorted(INCREMENTS)}, got {increment!r}")
-        if chunk < 1:
-            raise ValueError(f"chunk must be >= 1, got {chunk}")
         self.data = data
         self.edges = edges
         self.bins = uniform_bins(self.edges)
@@ -75,27 +73,23 @@ cdef class SharedHistogramJob:
         self.counts = counts
         self.increment = INCREMENTS[increment]
         self.chunk = chunk
-        self.n_chunks = count_chunks(data.shape[0], chunk)
-        self.next_chunk = 0
+        self.set_chunks(data.shape[0], chunk)
 
-    def work(self):
-        """Count chunks into the shared counts until every chunk is claimed."""
-        cdef Py_ssize_t size = self.data.shape[0]
-        cdef const double* data = &self.data[0] if size > 0 else NULL
+    cdef void run_chunk(self, Py_ssize_t index, void* scratch) noexcept nogil:
+        """Count one chunk into the shared counts."""
+        cdef const double* data = &self.data[0]
         cdef int64_t* counts = &self.counts[0]
         cdef Increment increment = self.increment
         cdef UniformBins bins = self.bins  # a local copy stays in registers
-        cdef Py_ssize_t start, stop, i, b
-        with nogil:
-            while claim_range(&self.next_chunk, self.n_chunks, self.chunk, size, &start, &stop):
-                for i in range(start, stop):
-                    b = bin_index(&bins, data[i])
-                    if b < 0:
-                        continue
-                    if increment == RACY:
-                        nogilkit_racy_increment(&counts[b])
-                    elif increment == ATOMIC:
-                        nogilkit_fetch_add(&counts[b], 1)
-                    else:
-                        with self.lock:
-                            counts[b] += 1
+        cdef Py_ssize_t i, b, start = index * self.chunk
+        for i in range(start, min(start + self.chunk, self.data.shape[0])):
+            b = bin_index(&bins, data[i])
+            if b < 0:
+                continue
+            if increment == RACY:
+                nogilkit_racy_increment(&counts[b])
+            elif increment == ATOMIC:
+                nogilkit_fetch_add(&counts[b], 1)
+            else:
+                with self.lock:
+                    counts[b] += 1

@@ -21,7 +21,7 @@ from libc.string cimport memset
 
 import numpy as np
 
-from _parallel cimport claim_chunk, count_chunks
+from nogilkit._ext._jobs cimport ChunkJob
 
 cdef extern from "math.h" nogil:
     # The quiet comparison of C99. Unlike "<", which may trap on NaN, it lets
@@ -54,17 +54,10 @@ UPDATE_PASS = UPDATE
 FINAL_PASS = FINAL
 
 
-cdef struct Run:
-    # Everything a chunk of a pass reads or writes, for the nogil functions.
+cdef struct Slots:
+    # What every chunk of a pass writes, whatever the points' dtype.
     Py_ssize_t n_points, n_features, n_clusters, n_chunks
     Py_ssize_t width      # n_features rounded up to a multiple of FEATURE_GROUP
-    # Arrays of the points' dtype (float or double):
-    const void* points    # (n_points, n_features)
-    void* mean            # (n_features,)
-    void* centres         # (n_clusters, n_features), centred
-    void* scaled          # (n_clusters, width): -2 * centres, then zeros
-    void* norms           # (n_clusters,): squared norms of the centres
-    # Outputs and per-chunk slots:
     int32_t* labels       # (n_points,)
     double* chunk_sums    # (n_chunks, n_clusters, n_features)
     int64_t* chunk_counts  # (n_chunks, n_clusters)
@@ -153,29 +146,25 @@ cdef void nearest_centres(const floating* xt, Py_ssize_t width, Py_ssize_t n_clu
             nearest[i] = <int32_t>j if closer else nearest[i]
 
 
-cdef bint update_chunk(const Run* run, Py_ssize_t chunk, floating* xt) noexcept nogil:
-    """Label the chunk's points and sum them per cluster; True if a label changed."""
-    cdef const floating* points = <const floating*>run.points
-    cdef const floating* mean = <const floating*>run.mean
+cdef bint update_points(const Slots* run, const floating* points, const floating* mean,
+                        const floating* scaled, const floating* norms,
+                        Py_ssize_t start, Py_ssize_t stop, double* sums, int64_t* counts,
+                        floating* xt) noexcept nogil:
+    """Label points [start, stop) and sum them, centred, per cluster into sums and
+    counts (zeroed first); True if a label changed."""
     cdef Py_ssize_t n_features = run.n_features
-    cdef Py_ssize_t n_clusters = run.n_clusters
-    cdef Py_ssize_t start = chunk * CHUNK
-    cdef Py_ssize_t stop = min(start + CHUNK, run.n_points)
-    cdef double* sums = run.chunk_sums + chunk * n_clusters * n_features
-    cdef int64_t* counts = run.chunk_counts + chunk * n_clusters
     cdef int32_t nearest[BLOCK]
     cdef Py_ssize_t b, block, count, i, p, e, j
     cdef const floating* row
     cdef double* total
     cdef bint changed = False
-    memset(sums, 0, n_clusters * n_features * sizeof(double))
-    memset(counts, 0, n_clusters * sizeof(int64_t))
+    memset(sums, 0, run.n_clusters * n_features * sizeof(double))
+    memset(counts, 0, run.n_clusters * sizeof(int64_t))
     for b in range((stop - start + BLOCK - 1) // BLOCK):
         block = start + b * BLOCK
         count = min(<Py_ssize_t>BLOCK, stop - block)
         load_block(points, block, count, n_features, mean, xt)
-        nearest_centres(xt, run.width, n_clusters, <const floating*>run.scaled,
-                        <const floating*>run.norms, nearest)
+        nearest_centres(xt, run.width, run.n_clusters, scaled, norms, nearest)
         for i in range(count):
             p = block + i
             j = nearest[i]
@@ -189,14 +178,12 @@ cdef bint update_chunk(const Run* run, Py_ssize_t chunk, floating* xt) noexcept 
     return changed
 
 
-cdef double final_chunk(const Run* run, Py_ssize_t chunk, floating* xt) noexcept nogil:
-    """Label the chunk's points; return the sum of their squared distances (float64)."""
-    cdef const floating* points = <const floating*>run.points
-    cdef const floating* mean = <const floating*>run.mean
-    cdef const floating* centres = <const floating*>run.centres
+cdef double final_points(const Slots* run, const floating* points, const floating* mean,
+                         const floating* centres, const floating* scaled,
+                         const floating* norms, Py_ssize_t start, Py_ssize_t stop,
+                         floating* xt) noexcept nogil:
+    """Label points [start, stop); return the sum of their squared distances (float64)."""
     cdef Py_ssize_t n_features = run.n_features
-    cdef Py_ssize_t start = chunk * CHUNK
-    cdef Py_ssize_t stop = min(start + CHUNK, run.n_points)
     cdef int32_t nearest[BLOCK]
     cdef Py_ssize_t b, block, count, i, p, e
     cdef const floating* row
@@ -206,8 +193,7 @@ cdef double final_chunk(const Run* run, Py_ssize_t chunk, floating* xt) noexcept
         block = start + b * BLOCK
         count = min(<Py_ssize_t>BLOCK, stop - block)
         load_block(points, block, count, n_features, mean, xt)
-        nearest_centres(xt, run.width, run.n_clusters, <const floating*>run.scaled,
-                        <const floating*>run.norms, nearest)
+        nearest_centres(xt, run.width, run.n_clusters, scaled, norms, nearest)
         for i in range(count):
             p = block + i
             run.labels[p] = nearest[i]
@@ -219,20 +205,26 @@ cdef double final_chunk(const Run* run, Py_ssize_t chunk, floating* xt) noexcept
     return inertia
 
 
-cdef void run_chunk(Run* run, int mode, Py_ssize_t chunk, floating* xt) noexcept nogil:
+cdef void pass_chunk(Slots* run, int mode, Py_ssize_t chunk, const floating* points,
+                     const floating* mean, const floating* centres, const floating* scaled,
+                     const floating* norms, floating* xt) noexcept nogil:
+    """One chunk of a pass, its results in the chunk's own slots."""
+    cdef Py_ssize_t start = chunk * CHUNK
+    cdef Py_ssize_t stop = min(start + CHUNK, run.n_points)
+    cdef Py_ssize_t size = run.n_clusters * run.n_features
     if mode == MEAN:
-        sum_points(<const floating*>run.points, chunk * CHUNK,
-                   min((chunk + 1) * CHUNK, run.n_points), run.n_features,
-                   run.chunk_sums + chunk * run.n_clusters * run.n_features)
+        sum_points(points, start, stop, run.n_features, run.chunk_sums + chunk * size)
     elif mode == UPDATE:
-        run.chunk_changed[chunk] = update_chunk(run, chunk, xt)
+        run.chunk_changed[chunk] = update_points(
+            run, points, mean, scaled, norms, start, stop, run.chunk_sums + chunk * size,
+            run.chunk_counts + chunk * run.n_clusters, xt)
     else:
-        run.chunk_inertia[chunk] = final_chunk(run, chunk, xt)
+        run.chunk_inertia[chunk] = final_points(run, points, mean, centres, scaled, norms,
+                                                start, stop, xt)
 
 
-cdef void centre_on_mean(Run* run, floating* mean) noexcept nogil:
+cdef void centre_on_mean(const Slots* run, floating* mean, floating* centres) noexcept nogil:
     """Merge the chunks' sums into the mean, then centre the initial centres."""
-    cdef floating* centres = <floating*>run.centres
     cdef Py_ssize_t n_features = run.n_features
     cdef Py_ssize_t chunk, j, e
     cdef double total
@@ -246,10 +238,9 @@ cdef void centre_on_mean(Run* run, floating* mean) noexcept nogil:
             centres[j * n_features + e] = centres[j * n_features + e] - mean[e]
 
 
-cdef void prepare_centres(Run* run, floating* centres) noexcept nogil:
-    """What nearest_centres needs: -2 * centres and the squared norms."""
-    cdef floating* scaled = <floating*>run.scaled
-    cdef floating* norms = <floating*>run.norms
+cdef void prepare_centres(const Slots* run, const floating* centres, floating* scaled,
+                          floating* norms) noexcept nogil:
+    """What nearest_centres needs: -2 * centres (rows of ``width``) and the squared norms."""
     cdef Py_ssize_t j, e, k
     cdef floating norm
     for j in range(run.n_clusters):
@@ -261,7 +252,7 @@ cdef void prepare_centres(Run* run, floating* centres) noexcept nogil:
         norms[j] = norm
 
 
-cdef double move_centres(Run* run, floating* centres, double* sums,
+cdef double move_centres(const Slots* run, floating* centres, double* sums,
                          int64_t* counts) noexcept nogil:
     """Merge the chunks' sums in chunk order and move each centre to its cluster's mean.
 
@@ -293,18 +284,6 @@ cdef double move_centres(Run* run, floating* centres, double* sums,
     return shift
 
 
-cdef const void* read_address(object array) except NULL:
-    """Address of the first item of a non-empty C-contiguous array."""
-    cdef const unsigned char[::1] raw = array.reshape(-1).view(np.uint8)
-    return &raw[0]
-
-
-cdef void* write_address(object array) except NULL:
-    """Address of the first item of a non-empty, writeable C-contiguous array."""
-    cdef unsigned char[::1] raw = array.reshape(-1).view(np.uint8)
-    return &raw[0]
-
-
 def _check_array(name, array, dtype, ndim):
     if not isinstance(array, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(array).__name__}")
@@ -316,23 +295,19 @@ def _check_array(name, array, dtype, ndim):
         raise ValueError(f"{name} must be C-contiguous")
 
 
-cdef class KMeansJob:
+def _width(n_features):
+    """n_features rounded up to whole groups of features."""
+    return -(-n_features // FEATURE_GROUP) * FEATURE_GROUP
+
+
+cdef class KMeansJob(ChunkJob):
     """One k-means run: its state, and the passes over the points that threads share.
 
-    Parameters
-    ----------
-    points : numpy.ndarray
-        C-contiguous float32 or float64 array of shape (n_points, n_features).
-        Read, never written; it must stay unchanged while the job runs.
-    centres : numpy.ndarray
-        The initial centres, shape (n_clusters, n_features), points' dtype.
-        Copied.
-    labels : numpy.ndarray
-        int32 array of shape (n_points,), the output labels; set to -1 here.
-
-    A pass is started with ``start(mode)``, run by calling ``work()`` from
-    any number of threads at once, and concluded with ``finish()``, which
-    merges the chunks' partial results in chunk order:
+    Made by ``new_job(points, centres, labels)``, which picks the subclass of
+    the points' dtype (float64 or float32); this base holds what does not
+    depend on it. A pass is started with ``start(mode)``, run by calling
+    ``work()`` from any number of threads at once, and concluded with
+    ``finish()``, which merges the chunks' partial results in chunk order:
 
     - MEAN_PASS, first: the points' mean; the initial centres are centred on it.
     - UPDATE_PASS: each point is labelled with its nearest centre, then each
@@ -345,12 +320,10 @@ cdef class KMeansJob:
     computed in the points' dtype.
     """
 
-    cdef Run run
+    cdef Slots run
     cdef int mode
-    cdef int64_t next_chunk
-    cdef bint single  # float32 points, else float64
     cdef readonly object dtype
-    # The arrays behind run's pointers, kept alive here.
+    # The arrays behind the pointers (run's and the subclasses' views), kept here.
     cdef object points, labels, mean, centres, scaled, norms
     cdef object chunk_sums, chunk_counts, chunk_inertia, chunk_changed
 
@@ -371,43 +344,50 @@ cdef class KMeansJob:
 
         n_points, n_features = points.shape
         n_clusters = centres.shape[0]
-        n_chunks = count_chunks(n_points, CHUNK)
+        self.set_chunks(n_points, CHUNK)
         self.dtype = points.dtype
-        self.single = points.dtype == np.float32
         self.points = points
         self.labels = labels
         labels.fill(-1)  # no point has a label yet: the first update changes them all
         self.mean = np.zeros(n_features, dtype=self.dtype)
         self.centres = np.array(centres, dtype=self.dtype, order="C")
-        width = -(-n_features // FEATURE_GROUP) * FEATURE_GROUP
-        self.scaled = np.zeros((n_clusters, width), dtype=self.dtype)
+        self.scaled = np.zeros((n_clusters, _width(n_features)), dtype=self.dtype)
         self.norms = np.zeros(n_clusters, dtype=self.dtype)
-        self.chunk_sums = np.zeros((n_chunks, n_clusters, n_features))
-        self.chunk_counts = np.zeros((n_chunks, n_clusters), dtype=np.int64)
-        self.chunk_inertia = np.zeros(n_chunks)
-        self.chunk_changed = np.zeros(n_chunks, dtype=np.uint8)
+        self.chunk_sums = np.zeros((self.n_chunks, n_clusters, n_features))
+        self.chunk_counts = np.zeros((self.n_chunks, n_clusters), dtype=np.int64)
+        self.chunk_inertia = np.zeros(self.n_chunks)
+        self.chunk_changed = np.zeros(self.n_chunks, dtype=np.uint8)
 
+        cdef int32_t[::1] label_view = labels
+        cdef double[:, :, ::1] sums_view = self.chunk_sums
+        cdef int64_t[:, ::1] counts_view = self.chunk_counts
+        cdef double[::1] inertia_view = self.chunk_inertia
+        cdef unsigned char[::1] changed_view = self.chunk_changed
         self.run.n_points = n_points
         self.run.n_features = n_features
         self.run.n_clusters = n_clusters
-        self.run.n_chunks = n_chunks
-        self.run.width = width
-        self.run.points = read_address(points)
-        self.run.mean = write_address(self.mean)
-        self.run.centres = write_address(self.centres)
-        self.run.scaled = write_address(self.scaled)
-        self.run.norms = write_address(self.norms)
-        self.run.labels = <int32_t*>write_address(labels)
-        self.run.chunk_sums = <double*>write_address(self.chunk_sums)
-        self.run.chunk_counts = <int64_t*>write_address(self.chunk_counts)
-        self.run.chunk_inertia = <double*>write_address(self.chunk_inertia)
-        self.run.chunk_changed = <unsigned char*>write_address(self.chunk_changed)
+        self.run.n_chunks = self.n_chunks
+        self.run.width = _width(n_features)
+        self.run.labels = &label_view[0]
+        self.run.chunk_sums = &sums_view[0, 0, 0]
+        self.run.chunk_counts = &counts_view[0, 0]
+        self.run.chunk_inertia = &inertia_view[0]
+        self.run.chunk_changed = &changed_view[0]
         self.mode = MEAN
-        self.next_chunk = 0
 
-    @property
-    def n_chunks(self):
-        return self.run.n_chunks
+    cdef object new_scratch(self):
+        # A block of points, transposed; rows past n_features stay 0.
+        return np.zeros(self.run.width * BLOCK, dtype=self.dtype)
+
+    # The dtype's own steps, in the subclasses.
+    cdef void prepare(self) noexcept nogil:
+        pass
+
+    cdef void merge_mean(self) noexcept nogil:
+        pass
+
+    cdef double move(self, double* sums, int64_t* counts) noexcept nogil:
+        return 0.0
 
     def start(self, int mode):
         """Begin a pass: MEAN_PASS, UPDATE_PASS or FINAL_PASS."""
@@ -415,54 +395,25 @@ cdef class KMeansJob:
             raise ValueError(f"mode must be MEAN_PASS, UPDATE_PASS or FINAL_PASS, got {mode}")
         if mode != MEAN:
             with nogil:
-                if self.single:
-                    prepare_centres(&self.run, <float*>self.run.centres)
-                else:
-                    prepare_centres(&self.run, <double*>self.run.centres)
+                self.prepare()
         self.mode = mode
-        self.next_chunk = 0
-
-    def work(self):
-        """Process chunks of the current pass until none is left; returns how many this call did."""
-        # This call's transposed block of points; rows past n_features stay 0.
-        block = np.zeros(self.run.width * BLOCK, dtype=self.dtype)
-        cdef void* xt = write_address(block)
-        cdef int mode = self.mode
-        cdef Py_ssize_t chunk, done = 0
-        with nogil:
-            while claim_chunk(&self.next_chunk, self.run.n_chunks, &chunk):
-                if self.single:
-                    run_chunk(&self.run, mode, chunk, <float*>xt)
-                else:
-                    run_chunk(&self.run, mode, chunk, <double*>xt)
-                done += 1
-        return done
+        self.restart()
 
     def finish(self):
         """Merge the pass's chunks, in chunk order; see the class docstring for what it returns."""
         cdef Py_ssize_t chunk
         cdef double shift, inertia = 0.0
-        cdef double* sums_address
-        cdef int64_t* counts_address
+        cdef double[::1] sums
+        cdef int64_t[::1] counts
         if self.mode == MEAN:
             with nogil:
-                if self.single:
-                    centre_on_mean(&self.run, <float*>self.run.mean)
-                else:
-                    centre_on_mean(&self.run, <double*>self.run.mean)
+                self.merge_mean()
             return None
         if self.mode == UPDATE:
             sums = np.empty(self.run.n_clusters * self.run.n_features)
             counts = np.empty(self.run.n_clusters, dtype=np.int64)
-            sums_address = <double*>write_address(sums)
-            counts_address = <int64_t*>write_address(counts)
             with nogil:
-                if self.single:
-                    shift = move_centres(&self.run, <float*>self.run.centres,
-                                         sums_address, counts_address)
-                else:
-                    shift = move_centres(&self.run, <double*>self.run.centres,
-                                         sums_address, counts_address)
+                shift = self.move(&sums[0], &counts[0])
             return bool(self.chunk_changed.any()), shift
         for chunk in range(self.run.n_chunks):
             inertia += self.run.chunk_inertia[chunk]
@@ -473,36 +424,96 @@ cdef class KMeansJob:
         return self.centres + self.mean
 
 
-def lloyd_chunk(const double[:, ::1] points not None, const double[:, ::1] centres not None,
-                double[:, ::1] sums not None, int64_t[::1] counts not None):
-    """One chunk of a Lloyd iteration for the comparison engine, GIL released.
+cdef class KMeansJob64(KMeansJob):
+    """KMeansJob of float64 points."""
 
-    Each point goes to its nearest centre (squared distance summed feature
-    by feature, ties to the lowest index) and is added to that centre's row
-    of ``sums`` and to its count: the plain definition, which the workload's
-    pure-Python version follows operation for operation.
+    cdef const double[:, ::1] x
+    cdef double[::1] m, n
+    cdef double[:, ::1] c, s
+
+    def __cinit__(self, points, centres, labels):
+        self.x, self.m, self.c, self.s, self.n = (
+            self.points, self.mean, self.centres, self.scaled, self.norms)
+
+    cdef void run_chunk(self, Py_ssize_t chunk, void* scratch) noexcept nogil:
+        pass_chunk(&self.run, self.mode, chunk, &self.x[0, 0], &self.m[0], &self.c[0, 0],
+                   &self.s[0, 0], &self.n[0], <double*>scratch)
+
+    cdef void prepare(self) noexcept nogil:
+        prepare_centres(&self.run, &self.c[0, 0], &self.s[0, 0], &self.n[0])
+
+    cdef void merge_mean(self) noexcept nogil:
+        centre_on_mean(&self.run, &self.m[0], &self.c[0, 0])
+
+    cdef double move(self, double* sums, int64_t* counts) noexcept nogil:
+        return move_centres(&self.run, &self.c[0, 0], sums, counts)
+
+
+cdef class KMeansJob32(KMeansJob):
+    """KMeansJob of float32 points."""
+
+    cdef const float[:, ::1] x
+    cdef float[::1] m, n
+    cdef float[:, ::1] c, s
+
+    def __cinit__(self, points, centres, labels):
+        self.x, self.m, self.c, self.s, self.n = (
+            self.points, self.mean, self.centres, self.scaled, self.norms)
+
+    cdef void run_chunk(self, Py_ssize_t chunk, void* scratch) noexcept nogil:
+        pass_chunk(&self.run, self.mode, chunk, &self.x[0, 0], &self.m[0], &self.c[0, 0],
+                   &self.s[0, 0], &self.n[0], <float*>scratch)
+
+    cdef void prepare(self) noexcept nogil:
+        prepare_centres(&self.run, &self.c[0, 0], &self.s[0, 0], &self.n[0])
+
+    cdef void merge_mean(self) noexcept nogil:
+        centre_on_mean(&self.run, &self.m[0], &self.c[0, 0])
+
+    cdef double move(self, double* sums, int64_t* counts) noexcept nogil:
+        return move_centres(&self.run, &self.c[0, 0], sums, counts)
+
+
+def new_job(points, centres, labels):
+    """The KMeansJob of the points' dtype (see KMeansJob for the arguments)."""
+    if isinstance(points, np.ndarray) and points.dtype == np.float32:
+        return KMeansJob32(points, centres, labels)
+    return KMeansJob64(points, centres, labels)
+
+
+def label_points(const floating[:, ::1] points not None, const floating[::1] mean not None,
+                 const floating[:, ::1] centres not None, int32_t[::1] labels not None,
+                 double[:, ::1] sums not None, int64_t[::1] counts not None):
+    """One chunk of a Lloyd iteration for the comparison engine, by the code of
+    nogilkit.kmeans's update pass, GIL released.
+
+    ``centres`` are centred on ``mean``. Each point gets the label of its
+    nearest centre (``||c||**2 - 2 (x - mean).c``, the first on a tie) and is
+    added, centred, to its cluster's row of ``sums`` and to its count.
+    Returns whether any label changed (``labels`` holds the previous ones,
+    -1 for none).
     """
-    cdef Py_ssize_t n = points.shape[0]
+    cdef Slots run
+    cdef Py_ssize_t n_points = points.shape[0], n_features = points.shape[1]
     cdef Py_ssize_t k = centres.shape[0]
-    cdef Py_ssize_t f = points.shape[1]
-    cdef Py_ssize_t p, j, e, nearest
-    cdef double best, distance, diff
-    if centres.shape[1] != f or sums.shape[0] != k or sums.shape[1] != f or counts.shape[0] != k:
-        raise ValueError("centres and sums must have shape (k, n_features) and counts (k,)")
-    if k == 0:
-        raise ValueError("centres must hold at least one centre")
+    cdef bint changed
+    if mean.shape[0] != n_features or centres.shape[1] != n_features:
+        raise ValueError(f"mean and centres must have {n_features} features")
+    if labels.shape[0] != n_points:
+        raise ValueError(f"labels must have {n_points} items, got {labels.shape[0]}")
+    if sums.shape[0] != k or sums.shape[1] != n_features or counts.shape[0] != k:
+        raise ValueError("sums must have shape (k, n_features) and counts (k,)")
+    if k == 0 or n_points == 0:
+        raise ValueError("points and centres must not be empty")
+    dtype = np.float32 if floating is float else np.float64
+    cdef floating[:, ::1] scaled = np.zeros((k, _width(n_features)), dtype=dtype)
+    cdef floating[::1] norms = np.zeros(k, dtype=dtype)
+    cdef floating[::1] xt = np.zeros(_width(n_features) * BLOCK, dtype=dtype)
+    run.n_points, run.n_features, run.n_clusters = n_points, n_features, k
+    run.width = _width(n_features)
+    run.labels = &labels[0]
     with nogil:
-        for p in range(n):
-            best = INFINITY
-            nearest = 0
-            for j in range(k):
-                distance = 0.0
-                for e in range(f):
-                    diff = points[p, e] - centres[j, e]
-                    distance = distance + diff * diff
-                if distance < best:
-                    best = distance
-                    nearest = j
-            counts[nearest] += 1
-            for e in range(f):
-                sums[nearest, e] += points[p, e]
+        prepare_centres(&run, &centres[0, 0], &scaled[0, 0], &norms[0])
+        changed = update_points(&run, &points[0, 0], &mean[0], &scaled[0, 0], &norms[0],
+                                0, n_points, &sums[0, 0], &counts[0], &xt[0])
+    return changed

@@ -8,7 +8,7 @@ from libc.stdint cimport int32_t, int64_t
 
 from cython.parallel cimport prange
 
-from _parallel cimport claim_chunk, count_chunks
+from nogilkit._ext._jobs cimport ChunkJob
 
 # Pixels iterated side by side. One pixel's iterations form a dependency
 # chain bound by floating-point latency; independent lanes keep the core busy
@@ -72,50 +72,32 @@ cdef void mandelbrot_rows(
                 row[x0 + k] = <int32_t>count[k]
 
 
-cdef class MandelbrotJob:
-    """One image to compute, split into bands of rows that threads claim.
-
-    ``work()`` may be called from any number of threads at once: each call
-    releases the GIL and computes bands taken from a shared atomic counter
-    until none is left, so uneven rows balance themselves across threads.
-    """
+cdef class MandelbrotJob(ChunkJob):
+    """One image to compute, in bands of ``band_rows`` rows that threads claim."""
 
     cdef int32_t[:, ::1] out
     cdef double xmin, xmax, ymin, ymax
     cdef int32_t max_iter
-    cdef Py_ssize_t band_rows, n_bands
-    cdef int64_t next_band
+    cdef Py_ssize_t band_rows
 
     def __cinit__(self, int32_t[:, ::1] out not None, double xmin, double xmax,
                   double ymin, double ymax, int32_t max_iter, Py_ssize_t band_rows):
-        if band_rows < 1:
-            raise ValueError(f"band_rows must be >= 1, got {band_rows}")
         if max_iter < 0:
             raise ValueError(f"max_iter must be >= 0, got {max_iter}")
         self.out = out
         self.xmin, self.xmax, self.ymin, self.ymax = xmin, xmax, ymin, ymax
         self.max_iter = max_iter
         self.band_rows = band_rows
-        self.n_bands = count_chunks(out.shape[0], band_rows)
-        self.next_band = 0
+        # An image without pixels has nothing to claim.
+        self.set_chunks(out.shape[0] if out.shape[1] > 0 else 0, band_rows, "band_rows")
 
-    def work(self):
-        """Compute bands until every band is claimed; returns how many this call did."""
+    cdef void run_chunk(self, Py_ssize_t band, void* scratch) noexcept nogil:
         cdef Py_ssize_t height = self.out.shape[0]
         cdef Py_ssize_t width = self.out.shape[1]
-        cdef int32_t* out = &self.out[0, 0] if height > 0 and width > 0 else NULL
-        cdef Py_ssize_t band, start, done = 0
-        if out == NULL:
-            return 0
-        with nogil:
-            while claim_chunk(&self.next_band, self.n_bands, &band):
-                start = band * self.band_rows
-                mandelbrot_rows(out + start * width, width, height, start,
-                                min(start + self.band_rows, height),
-                                self.xmin, self.xmax, self.ymin, self.ymax,
-                                self.max_iter)
-                done += 1
-        return done
+        cdef Py_ssize_t start = band * self.band_rows
+        mandelbrot_rows(&self.out[start, 0], width, height, start,
+                        min(start + self.band_rows, height),
+                        self.xmin, self.xmax, self.ymin, self.ymax, self.max_iter)
 
 
 def mandelbrot_strided(int32_t[:, ::1] out not None, Py_ssize_t height, Py_ssize_t first_row,

@@ -5,10 +5,9 @@ The public, validating entry points are nogilkit.nbody and nogilkit.nbody_direct
 """
 
 from libc.math cimport sqrt
-from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
 
-from _parallel cimport claim_chunk, count_chunks
+from nogilkit._ext._jobs cimport ChunkJob
 
 
 # -- five bodies, the Benchmarks Game ------------------------------------------
@@ -122,15 +121,14 @@ cdef void accelerations(const double* r, const double* m, double* a, Py_ssize_t 
         a[3 * (i - start) + 2] = az
 
 
-cdef class AccelerationJob:
+cdef class AccelerationJob(ChunkJob):
     """accelerations of every body, in chunks of bodies claimed by any number of threads."""
 
     cdef const double[:, ::1] r
     cdef const double[::1] m
     cdef double[:, ::1] a
     cdef double eps2
-    cdef Py_ssize_t chunk, n_chunks
-    cdef int64_t next_chunk
+    cdef Py_ssize_t chunk
 
     def __cinit__(self, const double[:, ::1] positions not None,
                   const double[::1] masses not None, double[:, ::1] out not None,
@@ -140,32 +138,18 @@ cdef class AccelerationJob:
             raise ValueError("positions and out must have the same shape (n, 3)")
         if masses.shape[0] != n:
             raise ValueError(f"masses must have length {n}, got {masses.shape[0]}")
-        if chunk < 1:
-            raise ValueError(f"chunk must be >= 1, got {chunk}")
         self.r = positions
         self.m = masses
         self.a = out
         self.eps2 = softening * softening
         self.chunk = chunk
-        self.n_chunks = count_chunks(n, chunk)
-        self.next_chunk = 0
+        self.set_chunks(n, chunk)
 
-    def work(self):
-        """Compute chunks until every chunk is claimed; returns how many this call did."""
+    cdef void run_chunk(self, Py_ssize_t index, void* scratch) noexcept nogil:
         cdef Py_ssize_t n = self.r.shape[0]
-        cdef Py_ssize_t c, start, done = 0
-        if n == 0:
-            return 0
-        cdef const double* r = &self.r[0, 0]
-        cdef const double* m = &self.m[0]
-        cdef double* a = &self.a[0, 0]
-        with nogil:
-            while claim_chunk(&self.next_chunk, self.n_chunks, &c):
-                start = c * self.chunk
-                accelerations(r, m, a + 3 * start, n, start, min(start + self.chunk, n),
-                              self.eps2)
-                done += 1
-        return done
+        cdef Py_ssize_t start = index * self.chunk
+        accelerations(&self.r[0, 0], &self.m[0], &self.a[start, 0], n, start,
+                      min(start + self.chunk, n), self.eps2)
 
 
 def accelerations_band(const double[:, ::1] positions not None, const double[::1] masses not None,

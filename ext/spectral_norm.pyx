@@ -7,7 +7,7 @@ nogilkit.spectral_norm.
 
 from libc.stdint cimport int64_t
 
-from _parallel cimport claim_chunk, count_chunks
+from nogilkit._ext._jobs cimport ChunkJob
 
 
 cdef inline double denominator(int64_t i, int64_t j) noexcept nogil:
@@ -36,43 +36,29 @@ cdef void product_rows(const double* u, double* out, Py_ssize_t n,
         out[i - start] = s
 
 
-cdef class ProductJob:
+cdef class ProductJob(ChunkJob):
     """out = A @ u (or A.T @ u), in bands of rows claimed by any number of threads."""
 
     cdef const double[::1] u
     cdef double[::1] out
     cdef bint transpose
-    cdef Py_ssize_t band_rows, n_bands
-    cdef int64_t next_band
+    cdef Py_ssize_t band_rows
 
     def __cinit__(self, const double[::1] u not None, double[::1] out not None,
                   bint transpose, Py_ssize_t band_rows):
         if u.shape[0] != out.shape[0]:
             raise ValueError(f"u and out must have the same length, got {u.shape[0]} and {out.shape[0]}")
-        if band_rows < 1:
-            raise ValueError(f"band_rows must be >= 1, got {band_rows}")
         self.u = u
         self.out = out
         self.transpose = transpose
         self.band_rows = band_rows
-        self.n_bands = count_chunks(u.shape[0], band_rows)
-        self.next_band = 0
+        self.set_chunks(u.shape[0], band_rows, "band_rows")
 
-    def work(self):
-        """Compute bands until every band is claimed; returns how many this call did."""
+    cdef void run_chunk(self, Py_ssize_t band, void* scratch) noexcept nogil:
         cdef Py_ssize_t n = self.u.shape[0]
-        cdef Py_ssize_t band, start, done = 0
-        if n == 0:
-            return 0
-        cdef const double* u = &self.u[0]
-        cdef double* out = &self.out[0]
-        with nogil:
-            while claim_chunk(&self.next_band, self.n_bands, &band):
-                start = band * self.band_rows
-                product_rows(u, out + start, n, start, min(start + self.band_rows, n),
-                             self.transpose)
-                done += 1
-        return done
+        cdef Py_ssize_t start = band * self.band_rows
+        product_rows(&self.u[0], &self.out[start], n, start, min(start + self.band_rows, n),
+                     self.transpose)
 
 
 def dot(const double[::1] a not None, const double[::1] b not None):

@@ -3,9 +3,7 @@
 The public, validating entry points are nogilkit.triad and nogilkit.total.
 """
 
-from libc.stdint cimport int64_t
-
-from _parallel cimport claim_chunk, count_chunks
+from nogilkit._ext._jobs cimport ChunkJob
 
 # total() sums fixed blocks of SUM_BLOCK values, each with SUM_LANES interleaved
 # accumulators (independent adds keep the core busy), then combines the block
@@ -16,45 +14,33 @@ cdef enum:
     SUM_LANES = 8
 
 
-cdef class TriadJob:
+cdef class TriadJob(ChunkJob):
     """a[i] = b[i] + scalar * c[i], in chunks claimed by any number of threads."""
 
     cdef double[::1] a
     cdef const double[::1] b
     cdef const double[::1] c
     cdef double scalar
-    cdef Py_ssize_t chunk, n_chunks
-    cdef int64_t next_chunk
+    cdef Py_ssize_t chunk
 
     def __cinit__(self, double[::1] a not None, const double[::1] b not None,
                   const double[::1] c not None, double scalar, Py_ssize_t chunk):
         if not (a.shape[0] == b.shape[0] == c.shape[0]):
             raise ValueError("a, b and c must have the same length")
-        if chunk < 1:
-            raise ValueError(f"chunk must be >= 1, got {chunk}")
         self.a, self.b, self.c = a, b, c
         self.scalar = scalar
         self.chunk = chunk
-        self.n_chunks = count_chunks(a.shape[0], chunk)
-        self.next_chunk = 0
+        self.set_chunks(a.shape[0], chunk)
 
-    def work(self):
-        """Compute chunks until every chunk is claimed; returns how many this call did."""
-        cdef Py_ssize_t n = self.a.shape[0]
-        cdef Py_ssize_t k, i, stop, done = 0
-        if n == 0:
-            return 0
+    cdef void run_chunk(self, Py_ssize_t index, void* scratch) noexcept nogil:
+        cdef Py_ssize_t i, start = index * self.chunk
+        cdef Py_ssize_t stop = min(start + self.chunk, self.a.shape[0])
         cdef double* a = &self.a[0]
         cdef const double* b = &self.b[0]
         cdef const double* c = &self.c[0]
         cdef double scalar = self.scalar
-        with nogil:
-            while claim_chunk(&self.next_chunk, self.n_chunks, &k):
-                stop = min((k + 1) * self.chunk, n)
-                for i in range(k * self.chunk, stop):
-                    a[i] = b[i] + scalar * c[i]
-                done += 1
-        return done
+        for i in range(start, stop):
+            a[i] = b[i] + scalar * c[i]
 
 
 cdef double block_sum(const double* x, Py_ssize_t n) noexcept nogil:
@@ -81,44 +67,30 @@ cdef double pairwise(const double* x, Py_ssize_t n) noexcept nogil:
     return pairwise(x, half) + pairwise(x + half, n - half)
 
 
-cdef class TotalJob:
+cdef class TotalJob(ChunkJob):
     """Block sums of x, in chunks of blocks claimed by any number of threads."""
 
     cdef const double[::1] x
     cdef double[::1] sums
-    cdef Py_ssize_t blocks_per_chunk, n_chunks
-    cdef int64_t next_chunk
+    cdef Py_ssize_t blocks_per_chunk
 
     def __cinit__(self, const double[::1] x not None, double[::1] sums not None,
                   Py_ssize_t blocks_per_chunk):
         cdef Py_ssize_t n_blocks = (x.shape[0] + SUM_BLOCK - 1) // SUM_BLOCK
         if sums.shape[0] != n_blocks:
             raise ValueError(f"sums must have length {n_blocks} (one per block), got {sums.shape[0]}")
-        if blocks_per_chunk < 1:
-            raise ValueError(f"blocks_per_chunk must be >= 1, got {blocks_per_chunk}")
         self.x = x
         self.sums = sums
         self.blocks_per_chunk = blocks_per_chunk
-        self.n_chunks = count_chunks(self.sums.shape[0], blocks_per_chunk)
-        self.next_chunk = 0
+        self.set_chunks(n_blocks, blocks_per_chunk, "blocks_per_chunk")
 
-    def work(self):
-        """Sum chunks of blocks until every chunk is claimed; returns how many this call did."""
+    cdef void run_chunk(self, Py_ssize_t index, void* scratch) noexcept nogil:
         cdef Py_ssize_t n = self.x.shape[0]
-        cdef Py_ssize_t n_blocks = self.sums.shape[0]
-        cdef Py_ssize_t k, block, start, done = 0
-        if n == 0:
-            return 0
-        cdef const double* x = &self.x[0]
-        cdef double* sums = &self.sums[0]
-        with nogil:
-            while claim_chunk(&self.next_chunk, self.n_chunks, &k):
-                for block in range(k * self.blocks_per_chunk,
-                                   min((k + 1) * self.blocks_per_chunk, n_blocks)):
-                    start = block * SUM_BLOCK
-                    sums[block] = block_sum(x + start, min(<Py_ssize_t>SUM_BLOCK, n - start))
-                done += 1
-        return done
+        cdef Py_ssize_t block, start
+        for block in range(index * self.blocks_per_chunk,
+                           min((index + 1) * self.blocks_per_chunk, self.sums.shape[0])):
+            start = block * SUM_BLOCK
+            self.sums[block] = block_sum(&self.x[start], min(<Py_ssize_t>SUM_BLOCK, n - start))
 
     def result(self):
         """The total, once every work() call has returned (0.0 for no values)."""

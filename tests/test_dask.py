@@ -14,8 +14,8 @@ import time
 import pytest
 
 import nogilkit
-from nogilkit.harness import run_combination
-from nogilkit.server import free_port
+from nogilkit.engine.harness import run_combination
+from nogilkit.net.server import free_port
 from nogilkit.strategies import Options, get_strategy
 from nogilkit.strategies import cluster
 from nogilkit.workloads import get_workload

@@ -4,8 +4,8 @@ import pytest
 import nogilkit
 from nogilkit import demos
 from nogilkit._ext.histogram_demos import SharedHistogramJob
-from nogilkit._histogram import CHUNK, uniform_edges
-from nogilkit._parallel import run_job
+from nogilkit.kernels._histogram import CHUNK, uniform_edges
+from nogilkit.kernels._pool import run_job
 
 rng = np.random.default_rng(7)
 DATA = rng.normal(size=5 * CHUNK)
@@ -20,7 +20,7 @@ TRUTH = np.histogram(DATA, BINS, RANGE)[0]
 def shared_counts(increment, threads, chunk=CHUNK):
     counts = np.zeros(BINS, dtype=np.int64)
     job = SharedHistogramJob(DATA, uniform_edges(BINS, RANGE), counts, increment, chunk)
-    run_job(job.work, threads)
+    run_job(job, threads)
     return counts
 
 

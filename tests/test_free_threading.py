@@ -58,7 +58,7 @@ def test_importing_every_module_leaves_the_gil_disabled():
     code = ("import importlib, pkgutil, sys, nogilkit, nogilkit._ext as ext\n"
             "for m in pkgutil.iter_modules(ext.__path__):\n"
             "    importlib.import_module('nogilkit._ext.' + m.name)\n"
-            "import nogilkit.demos, nogilkit.comparison\n"
+            "import nogilkit.demos, nogilkit.engine.compare\n"
             "print(sys._is_gil_enabled())")
     # -W error: CPython warns (RuntimeWarning) when a module without the
     # free-threading declaration turns the GIL back on.
@@ -69,7 +69,7 @@ def test_importing_every_module_leaves_the_gil_disabled():
 
 
 def test_info_reports_the_interpreters_threading():
-    from nogilkit.info import system_info
+    from nogilkit._runtime import system_info
 
     info = system_info()
     assert info["free_threaded_build"] is FREE_THREADED

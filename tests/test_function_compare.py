@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import nogilkit
-from nogilkit.function_compare import recommend
-from nogilkit.harness import Row
-from nogilkit.info import gil_enabled
+from nogilkit.engine.function_compare import recommend
+from nogilkit.engine.harness import Row
+from nogilkit._runtime import gil_enabled
 from nogilkit.workloads.function import Facts, same
 
 from . import userfuncs
@@ -196,7 +196,7 @@ def test_not_callable_goes_to_the_workload_form():
     with pytest.raises(TypeError, match=r"workloads must be names, .* \(or a function, as "
                                         r"compare\(fn, items\)\), got int"):
         nogilkit.compare(42, [1, 2])
-    from nogilkit.function_compare import compare_function
+    from nogilkit.engine.function_compare import compare_function
 
     with pytest.raises(TypeError, match="fn must be callable, got int"):
         compare_function(42, [1, 2])
@@ -358,10 +358,10 @@ def test_cli_bad_input(tmp_path, args, message):
 
 
 def test_without_a_gil_the_fraction_is_not_measured(monkeypatch):
-    import nogilkit.info
+    import nogilkit.workloads.function
 
     if gil_enabled():
-        monkeypatch.setattr(nogilkit.info, "gil_enabled", lambda: False)
+        monkeypatch.setattr(nogilkit.workloads.function, "gil_enabled", lambda: False)
     report = nogilkit.compare(userfuncs.square_sum, [100, 200], strategies=["threads"], **QUICK)
     assert report.facts.gil_held is None
     assert report.facts.gil_note == "this interpreter runs without a GIL"

@@ -10,7 +10,7 @@ from hypothesis.extra import numpy as hnp
 
 import nogilkit
 from nogilkit import reference
-from nogilkit._histogram import CHUNK
+from nogilkit.kernels._histogram import CHUNK
 
 from .gil import progress_during, releases_gil
 

@@ -7,13 +7,14 @@ import threading
 import numpy as np
 import pytest
 
-from nogilkit.harness import run_combination
+from nogilkit.engine.harness import run_combination
 from nogilkit.strategies import Options
 from nogilkit.strategies import interpreters as strategy_module
 from nogilkit.strategies.base import Task
-from nogilkit.strategies.interpreters import KERNELS, Interpreters, Kernel, interpreters_api
+from nogilkit._workload import SourceChunk
+from nogilkit.strategies.interpreters import Interpreters, interpreters_api
 from nogilkit.workloads import get_workload
-from nogilkit.workloads.mandelbrot import Mandelbrot
+from nogilkit.kernels._mandelbrot import MandelbrotWorkload as Mandelbrot
 
 API = interpreters_api()
 needs_interpreters = pytest.mark.skipif(
@@ -103,9 +104,10 @@ def failing_chunk(first, stride, *args):
 
 @needs_interpreters
 def test_an_error_of_the_chunks_own_type_is_execution_failed(monkeypatch, no_leaks):
-    monkeypatch.setitem(KERNELS, ("mandelbrot", "python"),
-                        Kernel((failing_chunk,), KERNELS["mandelbrot", "python"].arguments, None))
     workload = get_workload("mandelbrot")
+    chunk = workload.source_chunks["python"]
+    monkeypatch.setattr(workload, "source_chunks",
+                        {"python": SourceChunk((failing_chunk,), chunk.arguments, None)})
     with pytest.raises(API.ExecutionFailed, match="ChunkError: chunk 0 of 2"):
         run_combination(workload, workload.prepare("tiny"), "python", Interpreters(), 1,
                         Options(chunks_per_worker=2), repeats=1)

@@ -8,8 +8,8 @@ import time
 import pytest
 
 import nogilkit
-from nogilkit.fetch import FetchError
-from nogilkit.harness import run_combination
+from nogilkit.net.client import FetchError
+from nogilkit.engine.harness import run_combination
 from nogilkit.strategies import Options, get_strategy
 from nogilkit.workloads import get_workload
 
@@ -57,7 +57,7 @@ def test_every_strategy_fetches_every_resource_correctly():
 
 
 def test_the_default_workers_of_io_go_beyond_the_cores():
-    from nogilkit.comparison import default_workers, plan
+    from nogilkit.engine.compare import default_workers, plan
 
     assert default_workers("io") == [4, 16]
     assert {n for *_, n in plan(["io"], ["python"], ["threads"], None)} == {4, 16}

@@ -345,7 +345,7 @@ def test_init_too_large_for_float32_raises():
 
 
 def test_private_job_rejects_what_would_crash():
-    from nogilkit._ext.kmeans import KMeansJob
+    from nogilkit._ext.kmeans import new_job
 
     points = np.zeros((4, 2))
     centres = np.zeros((2, 2))
@@ -364,8 +364,8 @@ def test_private_job_rejects_what_would_crash():
     ]
     for args, error, match in bad:
         with pytest.raises(error, match=match):
-            KMeansJob(*args)
-    job = KMeansJob(points, centres, labels)
+            new_job(*args)
+    job = new_job(points, centres, labels)
     with pytest.raises(ValueError, match="mode must be"):
         job.start(7)
 

@@ -86,7 +86,7 @@ def test_concurrent_callers_share_the_pool():
 
 def test_called_from_inside_the_shared_pool_does_not_deadlock():
     # Every pool thread runs a kernel that itself asks the pool for threads.
-    from nogilkit._parallel import POOL_MAX_WORKERS, shared_pool
+    from nogilkit.kernels._pool import POOL_MAX_WORKERS, shared_pool
 
     expected = nogilkit.mandelbrot(32, 16, 50, threads=1)
     futures = [

@@ -18,7 +18,7 @@ import pytest
 
 from nogilkit import overhead
 from nogilkit.overhead import MECHANISMS, checksum, measure_overheads, payload_sizes
-from nogilkit.strategies import default_start_method
+from nogilkit._runtime import default_start_method
 
 from .leaks import threads
 
@@ -84,7 +84,7 @@ def test_a_row_for_every_mechanism(run):
         assert row.detail == detail
         assert row.nbytes is None and row.mb_per_s is None
     starts = report.rows_for("process start")
-    assert [row.detail for row in starts] == ["fork", "spawn", "forkserver"]
+    assert [row.detail for row in starts] == ["fork", "forkserver", "spawn"]
     for row in starts:
         assert row.available == (row.detail in AVAILABLE)
 
@@ -185,7 +185,7 @@ def test_unavailable_start_methods_are_rows_that_say_so(monkeypatch):
     monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["fork"])
     report = measure_overheads(quick=True, max_payload=KIB)
     rows = {row.detail: row for row in report.rows_for("process start")}
-    assert list(rows) == ["fork", "spawn", "forkserver"]
+    assert list(rows) == ["fork", "forkserver", "spawn"]
     assert rows["fork"].available
     for method in ("spawn", "forkserver"):
         row = rows[method]

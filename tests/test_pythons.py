@@ -7,8 +7,8 @@ import sys
 import pytest
 
 import nogilkit
-from nogilkit.harness import Row
-from nogilkit.pythons import command_line, describe
+from nogilkit.engine.harness import Row
+from nogilkit.engine.pythons import command_line, describe
 from nogilkit.strategies import Options
 
 from .interpreters import built_pythons
@@ -18,7 +18,7 @@ def test_rows_are_labelled_with_their_interpreter_and_figured_within_it():
     report = nogilkit.compare(["mandelbrot"], ["python", "cython"], ["serial", "threads"], [2],
                               size="tiny", repeats=1, pythons=[sys.executable, sys.executable])
     label = describe(sys.executable)["label"]
-    assert label == "%d.%d.%d" % sys.version_info[:3] + ("" if nogilkit.info.gil_enabled() else "t")
+    assert label == "%d.%d.%d" % sys.version_info[:3] + ("" if nogilkit._runtime.gil_enabled() else "t")
     assert report.interpreters() == [label, f"{label} #2"]
     assert len(report.rows) == 2 * 4 and all(r.ok for r in report.rows)
     assert report.config["interpreters"][0]["path"] == sys.executable

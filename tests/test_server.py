@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from nogilkit import fetch as client
-from nogilkit.server import ServerProcess, free_port, payload
+from nogilkit.net import client
+from nogilkit.net.server import ServerProcess, free_port, payload
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ import numpy as np
 
 import nogilkit
 from nogilkit import demos
-from nogilkit.timing import measure
+from nogilkit._measure import measure
 
 RANGE = (-5.0, 5.0)
 

@@ -18,7 +18,7 @@ import numpy as np
 
 import nogilkit
 from nogilkit import reference, vectorized
-from nogilkit.timing import measure
+from nogilkit._measure import measure
 
 
 def check(condition, what):

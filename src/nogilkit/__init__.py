@@ -24,35 +24,14 @@ function; ``nogilkit.probe(fn, args)`` tells whether your own function holds
 the GIL and how it scales on threads (``nogilkit probe``).
 """
 
-from ._histogram import histogram
-from ._kmeans import KMeansResult, kmeans
-from ._mandelbrot import mandelbrot
-from ._nbody import nbody, nbody_direct
-from ._parallel import available_cpus
-from ._probe import ProbeResult, probe
-from ._spectral_norm import spectral_norm
-from ._stream import total, triad
+from . import kernels
+from ._runtime import available_cpus, build_info, openmp_enabled
 from ._version import __version__
-from .info import build_info, openmp_enabled
+from .kernels import *  # noqa: F403  (the kernels, listed in kernels.__all__)
+from ._probe import ProbeResult, probe
 
-__all__ = [
-    "KMeansResult",
-    "ProbeResult",
-    "__version__",
-    "available_cpus",
-    "build_info",
-    "compare",
-    "histogram",
-    "kmeans",
-    "mandelbrot",
-    "nbody",
-    "nbody_direct",
-    "openmp_enabled",
-    "probe",
-    "spectral_norm",
-    "total",
-    "triad",
-]
+__all__ = [*kernels.__all__, "ProbeResult", "__version__", "available_cpus", "build_info",
+           "compare", "openmp_enabled", "probe"]
 
 
 def compare(*args, **kwargs):
@@ -61,17 +40,17 @@ def compare(*args, **kwargs):
     Two forms:
 
     ``compare(fn, items, *, strategies=None, workers=None, check=None, ...)``
-        your function over your items (see ``nogilkit.function_compare.compare_function``):
+        your function over your items (see ``nogilkit.engine.function_compare.compare_function``):
         every strategy checked against the serial loop, with a recommendation.
     ``compare(workloads=..., implementations=..., strategies=..., workers=..., ...)``
-        the built-in workloads (see ``nogilkit.comparison.compare``).
+        the built-in workloads (see ``nogilkit.engine.compare.compare``).
     """
     # The engine (asyncio, multiprocessing, the strategies) loads only when
     # first used, so `import nogilkit` stays light.
     if (args and callable(args[0])) or "fn" in kwargs:
-        from .function_compare import compare_function
+        from .engine.function_compare import compare_function
 
         return compare_function(*args, **kwargs)
-    from .comparison import compare as compare_workloads
+    from .engine.compare import compare as compare_workloads
 
     return compare_workloads(*args, **kwargs)

@@ -14,27 +14,15 @@ speedups
     calls is rounded up to a multiple of n so that every thread does the same
     number of calls.
 gil_held
-    The fraction of wall time the GIL is held while ``fn`` runs in one thread.
-    Method: a monitor (the calling thread) sleeps ``INTERVAL`` (1 ms) with
-    ``time.sleep``, which releases the GIL, and then needs the GIL back to
-    run Python code. If ``fn`` has released the GIL, the monitor runs at once
-    (late by the OS's timer slack, tens of microseconds). If ``fn`` holds it,
-    the monitor waits for the interpreter's switch interval, set to
-    ``SWITCH_INTERVAL`` (5 ms) during this phase, after which CPython forces
-    a pure-Python holder to hand the GIL over; native code that holds the GIL
-    makes it wait until the native call returns. A monitor cycle (sleep plus
-    wait) that ends more than ``LATE`` (2 ms) after its sleep was due is
-    counted as GIL held for its whole length; ``gil_held`` is the held time
-    over the phase's wall time. Resolution: each change between holding and
-    releasing is placed within about one cycle (``INTERVAL`` +
-    ``SWITCH_INTERVAL``, about 6 ms), so the figure is meaningful for stretches
-    longer than that; a function that switches faster (say, 0.1 ms of Python
-    between short nogil calls) lets the monitor in at every release and reads
-    as releasing. A busy machine can delay the monitor by more than ``LATE``
-    and push small values up by a few percent. The switch interval is
-    restored afterwards. (A small switch interval such as 0.1 ms would not
-    work here: the monitor would then get the GIL from a pure-Python holder as
-    quickly as from a releasing one, and the two would look alike.)
+    The fraction of wall time the GIL is held while ``fn`` runs in one thread,
+    read by a monitor thread that needs the GIL every millisecond (see
+    ``nogilkit._measure.gil_held_fraction``). Resolution: each change between
+    holding and releasing is placed within about 6 ms, so the figure is
+    meaningful for stretches longer than that; a function that switches
+    faster (say, 0.1 ms of Python between short nogil calls) lets the monitor
+    in at every release and reads as releasing. A busy machine can delay the
+    monitor by more than its 2 ms margin and push small values up by a few
+    percent. The switch interval is restored afterwards.
 pickle cost
     Seconds and bytes of ``pickle.dumps``/``loads`` of ``(fn, args, kwargs)``
     and of the result: what a process pool pays per call, beyond its own
@@ -60,24 +48,19 @@ returns. An exception raised by ``fn`` is re-raised with a note naming the
 phase it came from.
 """
 
-import math
-import pickle
 import statistics
-import sys
-import threading
-import time
+import types
 from dataclasses import asdict, dataclass
 
-from ._parallel import available_cpus
-from ._table import format_table
+from ._measure import Deadline, gil_held_fraction, pickle_cost, run_calls
+from ._runtime import available_cpus, gil_enabled, native_pools_limited
+from ._text import format_seconds, format_table
 from ._validation import finite_float, positive_int, sequence
 
-INTERVAL = 1e-3  # monitor's sleep, seconds
-SWITCH_INTERVAL = 5e-3  # sys.setswitchinterval during the GIL phase
-LATE = 2e-3  # a monitor cycle later than this counts as GIL held
+__all__ = ["ProbeResult", "Statement", "probe"]
+
 REPEATS = 5  # measurements of call_time (median)
 SCALING_REPEATS = 3  # measurements per thread count (best)
-GIL_PHASE_MIN_TIME = 0.1  # seconds the GIL phase lasts at least
 RELEASES_BELOW, HOLDS_ABOVE = 0.25, 0.75  # gil_held thresholds of the verdict
 USEFUL_SPEEDUP = 1.2  # threads are recommended from this speedup on
 PICKLE_SHARE = 0.1  # processes pay off when pickling costs under this share of a call
@@ -176,15 +159,12 @@ def probe(fn, args=(), kwargs=None, *, threads=None, min_time=0.2, timeout=60.0)
     """
     args, kwargs, counts, min_time, timeout = _validate(fn, args, kwargs, threads,
                                                         min_time, timeout)
-    from .comparison import single_threaded_libraries
-    from .info import gil_enabled
-
     deadline = Deadline(timeout)
 
     def call():
         return fn(*args, **kwargs)
 
-    with single_threaded_libraries() as pinned:
+    with native_pools_limited() as pinned:
         number, call_time, result = _time_calls(call, min_time, deadline)
         speedups = _scaling(call, number, counts, deadline)
         gil = gil_enabled()
@@ -241,109 +221,16 @@ def _positive(name, value):
     return value
 
 
-# Running calls in daemon threads -------------------------------------------
-
-class Deadline:
-    """The probe's time limit."""
-
-    def __init__(self, timeout):
-        self.timeout = timeout
-        self.end = time.monotonic() + timeout
-
-    def remaining(self, phase):
-        left = self.end - time.monotonic()
-        if left <= 0:
-            raise TimeoutError(
-                f"nogilkit.probe: not done within timeout={self.timeout:g} s "
-                f"(in the {phase} phase); a call still running cannot be killed and "
-                "is left in a daemon thread until it returns")
-        return left
-
-    check = remaining
-
-
-class _Batch:
-    """Daemon threads, thread i making ``shares[i]`` calls, started together."""
-
-    def __init__(self, call, shares, deadline, phase):
-        self.phase, self.deadline = phase, deadline
-        self.cancelled = threading.Event()
-        self.errors, self.results, self.ends = [], [], []
-        self.start = None
-        barrier = threading.Barrier(len(shares) + 1, action=self._started)
-        self.threads = [threading.Thread(target=self._work, args=(call, k, barrier),
-                                         name=f"nogilkit-probe-{phase}", daemon=True)
-                        for k in shares]
-        for thread in self.threads:
-            thread.start()
-        try:
-            barrier.wait(deadline.remaining(phase))
-        except (threading.BrokenBarrierError, TimeoutError):
-            self.cancelled.set()
-            barrier.abort()
-            deadline.check(phase)
-            raise
-
-    def _started(self):
-        self.start = time.perf_counter()
-
-    def _work(self, call, calls, barrier):
-        try:
-            barrier.wait()
-            result = None
-            for _ in range(calls):
-                if self.cancelled.is_set():
-                    return
-                result = call()
-            self.results.append(result)
-        except threading.BrokenBarrierError:
-            return
-        except BaseException as exc:  # re-raised by wait(), in the caller's thread
-            self.errors.append(exc)
-        finally:
-            self.ends.append(time.perf_counter())
-
-    def running(self):
-        return any(thread.is_alive() for thread in self.threads)
-
-    def wait(self):
-        """Seconds from the start to the last call's return, and one result."""
-        try:
-            for thread in self.threads:
-                thread.join(self.deadline.remaining(self.phase))
-                if thread.is_alive():
-                    self.deadline.check(self.phase)
-        except TimeoutError:
-            self.cancelled.set()
-            raise
-        if self.errors:
-            exc = self.errors[0]
-            _add_note(exc, f"raised by fn in the {self.phase} phase of nogilkit.probe")
-            raise exc
-        return max(self.ends) - self.start, self.results[0]
-
-
-def _add_note(exc, note):
-    if hasattr(exc, "add_note"):  # Python >= 3.11
-        exc.add_note(note)
-    else:
-        exc.args = (*exc.args, note)
-
-
-def _run(call, shares, deadline, phase):
-    return _Batch(call, shares, deadline, phase).wait()
-
-
 # Phases --------------------------------------------------------------------
 
 def _time_calls(call, min_time, deadline):
     """(calls per measurement, median seconds per call, a result), timeit-style."""
     number = None
     for number in _numbers():
-        elapsed, result = _run(call, [number], deadline, "timing")
+        elapsed, result = run_calls(call, [number], deadline, "timing")
         if elapsed >= min_time:
             break
-    times = [_run(call, [number], deadline, "timing")[0] for _ in range(REPEATS)]
+    times = [run_calls(call, [number], deadline, "timing")[0] for _ in range(REPEATS)]
     return number, statistics.median(times) / number, result
 
 
@@ -362,57 +249,10 @@ def _scaling(call, number, counts, deadline):
     rates = {}
     for n in counts:
         per_thread = -(-total // n)  # ceil
-        best = min(_run(call, [per_thread] * n, deadline, "scaling")[0]
+        best = min(run_calls(call, [per_thread] * n, deadline, "scaling")[0]
                    for _ in range(SCALING_REPEATS))
         rates[n] = per_thread * n / best
     return {n: rates[n] / rates[1] for n in counts}
-
-
-def gil_held_fraction(call, call_time, min_time, deadline):
-    """(fraction of wall time the GIL was held while calls ran in one thread,
-    the last call's result)."""
-    calls = max(1, math.ceil(max(min_time, GIL_PHASE_MIN_TIME) / call_time))
-    held = total = 0.0
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_INTERVAL)
-    try:
-        batch = _Batch(call, [calls], deadline, "gil")
-        last = time.perf_counter()
-        while batch.running():
-            deadline.check("gil")
-            time.sleep(INTERVAL)
-            now = time.perf_counter()
-            cycle, last = now - last, now
-            total += cycle
-            if cycle > INTERVAL + LATE:
-                held += cycle
-        result = batch.wait()[1]
-    finally:
-        sys.setswitchinterval(old)
-    return (min(1.0, held / total) if total else 0.0), result
-
-
-def pickle_cost(fn, args, kwargs, result):
-    """(seconds, bytes, None) of a pickle round trip, or (None, None, why)."""
-    def round_trip():
-        size = 0
-        for obj in ((fn, args, kwargs), result):
-            data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.loads(data)
-            size += len(data)
-        return size
-
-    try:
-        size = round_trip()
-    except Exception as exc:
-        return None, None, f"{type(exc).__name__}: {exc}"
-    runs, start = 0, time.perf_counter()
-    while True:
-        round_trip()
-        runs += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= 0.01 or runs >= 1000:
-            return elapsed / runs, size, None
 
 
 # Verdict and advice --------------------------------------------------------
@@ -461,14 +301,6 @@ def _recommend(verdict, gil_held, call_time, speedups, pickle_time, pickle_error
             f"{format_seconds(pickle_time)} against a {format_seconds(call_time)} call.")
 
 
-def format_seconds(value):
-    """'5.02 ms', '120 µs', '1.5 s'."""
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if value >= scale:
-            return f"{value / scale:.3g} {unit}"
-    return f"{value / 1e-9:.3g} ns"
-
-
 class Statement:
     """A statement and the namespace it runs in, as a callable that pickles.
 
@@ -492,7 +324,7 @@ class Statement:
         for name, value in self.namespace.items():
             if name.startswith("__"):
                 continue
-            if isinstance(value, type(sys)):
+            if isinstance(value, types.ModuleType):
                 modules[name] = value.__name__
             else:
                 values[name] = value

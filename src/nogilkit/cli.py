@@ -1,15 +1,19 @@
 """The ``nogilkit`` command line."""
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import sys
 
+from ._runtime import START_METHODS
 from ._version import __version__
+
+__all__ = ["build_parser", "main"]
 
 
 def _info(args, parser):
-    from .info import format_info, system_info
+    from ._runtime import format_info, system_info
 
     info = system_info()
     print(json.dumps(info, indent=2) if args.json else format_info(info))
@@ -17,7 +21,7 @@ def _info(args, parser):
 
 
 def _compare(args, parser):
-    from . import comparison as engine
+    from .engine import compare as engine
     from .strategies import Options
 
     if args.list:
@@ -64,7 +68,7 @@ def _compare(args, parser):
 
 def _workloads_run(args, options):
     """compare()'s arguments for the built-in workloads; ValueError for a bad one."""
-    from . import comparison as engine
+    from .engine import compare as engine
 
     given = [name for name, value in (("--items", args.items), ("--setup", args.setup),
                                       ("--check", args.check)) if value is not None]
@@ -77,7 +81,7 @@ def _workloads_run(args, options):
                options=options)
     engine.validate(**run)  # every name and number, before the long run starts
     if args.python:
-        from .pythons import describe
+        from .engine.pythons import describe
 
         for path in args.python:
             describe(path)  # each one runs nogilkit, before the long run starts
@@ -87,7 +91,7 @@ def _workloads_run(args, options):
 
 def _function_run(args, options):
     """(compare_function, its arguments) for MODULE:FUNCTION; ValueError for a bad one."""
-    from .function_compare import compare_function, default_strategies, load_callable
+    from .engine.function_compare import compare_function, default_strategies, load_callable
     from .workloads.function import is_coroutine_function
 
     given = [name for name, value in (("--workloads", args.workloads),
@@ -134,10 +138,24 @@ def _with_progress(function, quiet, **kwargs):
     """``function(**kwargs)``, with a progress bar on stderr unless ``quiet``."""
     if quiet:
         return function(**kwargs)
-    from .progress import progress_bar
-
     with progress_bar() as progress:
         return function(**kwargs, progress=progress)
+
+
+@contextlib.contextmanager
+def progress_bar():
+    """Yields a ``progress(done, total, label)`` callback drawing a bar on stderr (rich)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("nogilkit compare", total=None)
+
+        def progress(done, total, label):
+            bar.update(task, completed=done, total=total, description=label)
+
+        yield progress
 
 
 def _write_json(path, data):
@@ -148,7 +166,7 @@ def _write_json(path, data):
 
 
 def _check_json_path(args, parser):
-    from .comparison import check_writable
+    from .engine.compare import check_writable
 
     if args.json:
         try:
@@ -160,7 +178,7 @@ def _check_json_path(args, parser):
 def _serve(args, parser):
     import asyncio
 
-    from . import server
+    from .net import server
 
     try:
         server.check_loopback(args.host)
@@ -275,6 +293,8 @@ def _json_and_quiet(command, handler):
 
 
 def build_parser():
+    from .strategies import POOL_APIS, TRANSFERS
+
     parser = argparse.ArgumentParser(
         prog="nogilkit",
         description="nogil Cython kernels and a comparison of ways to use many cores.",
@@ -322,13 +342,13 @@ def build_parser():
     compare.add_argument("--size", help="tiny, small, medium or large (default small)")
     compare.add_argument("--repeat", type=_positive, default=5,
                          help="timed runs per combination after a warm-up (default 5)")
-    compare.add_argument("--start-method", choices=("fork", "spawn", "forkserver"),
+    compare.add_argument("--start-method", choices=START_METHODS,
                          help="process start method (default forkserver, else spawn)")
-    compare.add_argument("--pool", choices=("executor", "pool", "pool-unordered"), default="executor",
+    compare.add_argument("--pool", choices=POOL_APIS, default="executor",
                          help="process pool: ProcessPoolExecutor.map, Pool.map or Pool.imap_unordered")
     compare.add_argument("--chunksize", type=_positive, default=1,
                          help="tasks sent to a worker process at a time (default 1)")
-    compare.add_argument("--transfer", choices=("pickle", "shm"), default="pickle",
+    compare.add_argument("--transfer", choices=TRANSFERS, default="pickle",
                          help="input arrays to processes: pickled per task, or shared memory once")
     compare.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                          help="the dask strategies attach to this Dask scheduler instead of "

@@ -29,10 +29,11 @@ import numpy as np
 
 from . import _validation
 from ._ext.histogram_demos import SharedHistogramJob
-from ._histogram import CHUNK, check_histogram_args, histogram
-from ._parallel import available_cpus, resolve_threads, run_job
-from ._table import ByName, format_table
-from .timing import Timing, measure
+from ._measure import Timing, measure
+from ._runtime import available_cpus
+from ._text import ByName, format_table
+from .kernels._histogram import CHUNK, check_histogram_args, histogram
+from .kernels._pool import resolve_threads, run_job
 
 # The variants of histogram_race, in table order: (name, how threads count).
 VARIANTS = (
@@ -116,7 +117,7 @@ class RaceResult(ByName):
 def _shared_counts(data, edges, increment, threads):
     counts = np.zeros(len(edges) - 1, dtype=np.int64)
     job = SharedHistogramJob(data, edges, counts, increment, CHUNK)
-    run_job(job.work, threads)
+    run_job(job, threads)
     return counts
 
 
@@ -787,3 +788,7 @@ def lock_contention(threads=DEFAULT_CONTENTION_THREADS, operations=20_000, *, re
         repeats=repeats,
         entries=tuple(entries),
     )
+
+
+__all__ = ["ContentionResult", "CounterResult", "RaceResult", "counter_race", "histogram_race",
+           "lock_contention"]

@@ -34,9 +34,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from . import _validation
-from ._parallel import available_cpus
-from ._table import ByName, format_table
-from .fetch import FetchError
+from ._runtime import available_cpus, default_start_method
+from ._text import ByName, format_table
+from .kernels._mandelbrot import DEFAULT_REGION, MandelbrotWorkload, mandelbrot
+from .net.client import FetchError
+from .net.server import HOST, bound_port, start_server
 
 VARIANTS = (
     ("inline", "python kernel as a coroutine on the event loop"),
@@ -54,11 +56,8 @@ REQUEST_SIZE = 1024
 
 def _band(implementation, first):
     """Rows first, first + BANDS, ... of the image, computed with ``implementation``."""
-    from ._mandelbrot import DEFAULT_REGION
-    from .workloads import get_workload
-
-    return get_workload("mandelbrot").run_chunk(dict(PARAMS, region=DEFAULT_REGION), {},
-                                                (first, BANDS), implementation)
+    return MandelbrotWorkload().run_chunk(dict(PARAMS, region=DEFAULT_REGION), {},
+                                          (first, BANDS), implementation)
 
 
 def _percentile(values, q):
@@ -189,8 +188,6 @@ class _CPUWork:
         if variant in ("python-threads", "cython-threads"):
             self.pool = ThreadPoolExecutor(workers, thread_name_prefix="nogilkit-mixed")
         elif variant == "processes":
-            from .strategies import default_start_method
-
             self.pool = ProcessPoolExecutor(
                 workers, mp_context=multiprocessing.get_context(default_start_method()))
         if self.pool is not None:  # start every worker now, outside the measured run
@@ -223,8 +220,6 @@ class _CPUWork:
 
 
 async def _measure(variant, cpu, connection, duration, timeout):
-    from .server import HOST, bound_port, start_server
-
     loop = asyncio.get_running_loop()
     server = await start_server(HOST, 0, latency=0.0, size=REQUEST_SIZE)
     stop = asyncio.Event()
@@ -297,11 +292,9 @@ def service_under_load(variants=None, *, duration=3.0, rate=100.0, workers=None,
         raise ValueError(f"rate x duration must be at most 100000 requests, got {rate * duration:g}")
     workers = (max(1, available_cpus() - 1) if workers is None
                else _validation.positive_int("workers", workers, maximum=256))
-    from ._mandelbrot import mandelbrot
-
     expected = mandelbrot(PARAMS["width"], PARAMS["height"], PARAMS["max_iter"])
     descriptions = dict(VARIANTS)
-    context = multiprocessing.get_context(_start_method())
+    context = multiprocessing.get_context(default_start_method())
     results = []
     for done, name in enumerate(variants):
         if progress:
@@ -312,12 +305,6 @@ def service_under_load(variants=None, *, duration=3.0, rate=100.0, workers=None,
         progress(len(variants), len(variants), "done")
     return MixedResult(rate=rate, duration=duration, workers=workers,
                        available_cpus=available_cpus(), variants=tuple(results))
-
-
-def _start_method():
-    from .strategies import default_start_method
-
-    return default_start_method()
 
 
 def _one_variant(name, description, workers, expected, context, duration, rate, timeout):

@@ -20,7 +20,7 @@ asyncio task
     scheduled, the loop runs it, and the awaiting coroutine resumes.
 process start
     ``Process(target=os.getpid)``: create, ``start()``, ``join()``, with each
-    start method (fork, spawn, forkserver); one the platform lacks is a row
+    start method (fork, forkserver, spawn); one the platform lacks is a row
     that says so. The target is a builtin so that the child imports nothing
     more than multiprocessing needs: a target defined in a module makes a
     spawn or forkserver child import that module too (for nogilkit, numpy:
@@ -86,11 +86,10 @@ from multiprocessing import shared_memory
 import numpy as np
 
 from . import _validation
-from ._parallel import available_cpus
-from ._table import JsonReport
-from .timing import Timing
+from ._measure import Timing
+from ._runtime import START_METHODS, available_cpus, default_start_method, gil_enabled, missing
+from ._text import JsonReport
 
-START_METHODS = ("fork", "spawn", "forkserver")
 DEFAULT_MAX_PAYLOAD = 64 * 2**20
 MIN_PAYLOAD = 1024
 
@@ -539,11 +538,6 @@ def _check_start_methods(start_methods):
     return tuple(dict.fromkeys(methods))
 
 
-def _gil_enabled():
-    is_enabled = getattr(sys, "_is_gil_enabled", None)
-    return is_enabled() if is_enabled else True
-
-
 def measure_overheads(*, quick=False, max_payload=DEFAULT_MAX_PAYLOAD, start_methods=None,
                       progress=None):
     """Measure what each concurrency mechanism costs per operation on this machine.
@@ -563,7 +557,7 @@ def measure_overheads(*, quick=False, max_payload=DEFAULT_MAX_PAYLOAD, start_met
     start_methods : sequence of str, optional
         The start methods whose process start is timed, each one of
         ``multiprocessing.get_all_start_methods()``. The default, None, means
-        fork, spawn and forkserver, with a row that says so for each that is
+        fork, forkserver and spawn, with a row that says so for each that is
         not available here. The pools always use nogilkit's default start
         method (forkserver where there is one, else spawn).
     progress : callable, optional
@@ -591,9 +585,6 @@ def measure_overheads(*, quick=False, max_payload=DEFAULT_MAX_PAYLOAD, start_met
     methods = _check_start_methods(start_methods)
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be callable or None, got {type(progress).__name__}")
-    # Here, not at the top: the pool's workers import this module, not the strategies.
-    from .strategies import default_start_method
-
     repeats, min_seconds = QUICK if quick else FULL
     pool_method = default_start_method()
     available = multiprocessing.get_all_start_methods()
@@ -657,10 +648,8 @@ def measure_overheads(*, quick=False, max_payload=DEFAULT_MAX_PAYLOAD, start_met
                 process_pool = process_pool or start_pool()
                 measured(mechanism, detail, _thread_pool_sample(process_pool))
             elif how == "dask task":
-                from .strategies.cluster import dask_missing
-
-                if dask_missing():
-                    rows.append(OverheadRow(mechanism, detail, note=dask_missing()))
+                if missing("distributed"):
+                    rows.append(OverheadRow(mechanism, detail, note=missing("distributed")))
                     continue
                 with contextlib.ExitStack() as dask:
                     measured(mechanism, detail,
@@ -688,7 +677,7 @@ def measure_overheads(*, quick=False, max_payload=DEFAULT_MAX_PAYLOAD, start_met
         "start_methods": list(methods),
         "pool_start_method": pool_method,
         "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "gil": _gil_enabled(),
+        "gil": gil_enabled(),
         "platform": platform.platform(),
         "available_cpus": available_cpus(),
     }

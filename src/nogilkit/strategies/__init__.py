@@ -1,15 +1,21 @@
-"""The comparison engine's strategies: how chunks are run concurrently."""
+"""The comparison engine's strategies: how chunks are run concurrently.
+
+One module per kind of strategy; each strategy declares what it is (see
+``base.Strategy``). A new strategy is its module and its line below.
+"""
 
 import dataclasses
-import multiprocessing
 
+from .._runtime import START_METHODS, default_start_method
+from .base import FAMILIES, Strategy
 from .cluster import Dask, DaskThreads
 from .compiled import NumbaParallel, OpenMP
 from .coroutines import Asyncio, AsyncioProcesses, AsyncioThreads, ThreadsToLoop
 from .interpreters import Interpreters
-from .processes import POOL_APIS, TRANSFERS, Processes, WithStartMethod
+from .processes import POOL_APIS, Processes, WithStartMethod
 from .serial import Serial
 from .threads import Threads
+from .transfer import TRANSFERS
 
 STRATEGIES = {
     s.name: s
@@ -18,16 +24,11 @@ STRATEGIES = {
 }
 
 
-START_METHODS = ("fork", "forkserver", "spawn")
-# Strategies that take a start method in their name: "processes:spawn".
-WITH_START_METHOD = {f"{name}:{method}": WithStartMethod(STRATEGIES[name], method)
-                     for name in ("processes", "asyncio+processes") for method in START_METHODS}
-
-
-def default_start_method():
-    # forkserver (Python 3.14's default on Linux) avoids forking a process
-    # that already runs threads; spawn where it does not exist.
-    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+# Strategies that start processes also come fixed to one start method, by
+# name: "processes:spawn".
+WITH_START_METHOD = {f"{s.name}:{method}": WithStartMethod(s, method)
+                     for s in STRATEGIES.values() if s.start_method_variants
+                     for method in START_METHODS}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,9 +70,10 @@ def get_strategy(name):
     except KeyError:
         raise ValueError(
             f"unknown strategy {name!r}; valid strategies: {', '.join(STRATEGIES)} "
-            f"(processes and asyncio+processes also as NAME:{'|'.join(START_METHODS)})"
+            f"({' and '.join(s.name for s in STRATEGIES.values() if s.start_method_variants)} "
+            f"also as NAME:{'|'.join(START_METHODS)})"
         ) from None
 
 
-__all__ = ["START_METHODS", "STRATEGIES", "WITH_START_METHOD", "Options", "default_start_method",
-           "get_strategy"]
+__all__ = ["FAMILIES", "POOL_APIS", "START_METHODS", "STRATEGIES", "TRANSFERS", "WITH_START_METHOD",
+           "Options", "Strategy", "get_strategy"]

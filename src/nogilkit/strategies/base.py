@@ -1,4 +1,4 @@
-"""What every strategy provides, and the function that runs one chunk anywhere.
+"""What every strategy provides and declares, and the function that runs one chunk anywhere.
 
 A strategy knows how to run chunks concurrently and nothing about any
 workload: it receives tasks (a workload's name, an implementation, small
@@ -6,6 +6,10 @@ parameters, input arrays and a chunk spec) and returns the partial results
 in order. A session holds the strategy's pools for one combination; it is
 started before timing (its start-up is measured separately) and always
 closed, also on errors and Ctrl-C.
+
+A strategy also describes itself (its family, whether it starts workers,
+its plot style, how the reading names it), so that the report and the
+recommendation never list strategy names.
 """
 
 import multiprocessing
@@ -13,9 +17,14 @@ import os
 import time
 from dataclasses import dataclass
 
-from .._memory import peak_rss
+from .._measure import peak_rss
+from .._runtime import add_note
 from ..workloads import get_workload
 from .transfer import resolve_arrays
+
+# The families of strategies: how the work is run at heart. The recommendation
+# rules a family out whole when one of its rows gave a wrong result.
+FAMILIES = ("serial", "threads", "processes", "asyncio", "interpreters", "compiled")
 
 
 @dataclass(frozen=True)
@@ -38,14 +47,7 @@ class ChunkOutcome:
     pid: int
 
 
-def add_note(exc, note):
-    if hasattr(exc, "add_note"):  # Python >= 3.11
-        exc.add_note(note)
-    else:
-        exc.args = (*exc.args, note) if exc.args else (note,)
-
-
-def _chunk_note(exc, task):
+def chunk_note(exc, task):
     add_note(exc, f"in chunk {task.index} ({task.spec!r}) of workload {task.workload!r}, "
                    f"implementation {task.implementation!r}")
 
@@ -63,7 +65,7 @@ def run_task(task):
     try:
         partial = workload.run_chunk(task.params, arrays, task.spec, task.implementation)
     except Exception as exc:
-        _chunk_note(exc, task)
+        chunk_note(exc, task)
         raise
     cpu = time.thread_time() - start
     # A worker process's peak RSS over its life (the session); in this
@@ -81,7 +83,7 @@ async def run_task_async(task):
         partial = await workload.run_chunk_async(task.params, resolve_arrays(task.arrays), task.spec,
                                                  task.implementation)
     except Exception as exc:
-        _chunk_note(exc, task)
+        chunk_note(exc, task)
         raise
     return ChunkOutcome(partial, time.thread_time() - start, 0, os.getpid())
 
@@ -147,10 +149,42 @@ class ChunkedSession(Session):
 
 
 class Strategy:
-    """Base class: a name, what it needs, and how to start a session."""
+    """Base class: a name, what it is, what it needs, and how to start a session.
+
+    Attributes
+    ----------
+    name, summary : str
+        The strategy's name (``--strategies``) and one line for ``--list``.
+    family : str
+        One of FAMILIES: what the strategy is at heart.
+    starts_workers : bool
+        Whether a session starts worker processes (or interpreters) whose
+        start-up is worth stating beside the speedup.
+    plot_style : (str, str)
+        matplotlib's line style and marker of its line.
+    phrase : str or None
+        How the reading names the strategy ("threads"; ``{workers}`` stands
+        for the worker count), or None to leave it out of the reading.
+    start_method_variants : bool
+        Whether it is also offered fixed to each start method
+        (``processes:spawn``), so that one comparison holds a row per method.
+    via_event_loop : bool
+        Whether the work passes through an asyncio event loop on its way to
+        the pool (one more moving part than the plain pool).
+    """
 
     name = ""
     summary = ""
+    family = ""
+    starts_workers = False
+    plot_style = ("-", "o")
+    phrase = None
+    start_method_variants = False
+    via_event_loop = False
+
+    def note(self, implementation, speedup):
+        """What the reading adds after an implementation's speedup ("" for nothing)."""
+        return ""
 
     def unavailable(self, workload, implementation, options):
         """Why this strategy cannot run this workload/implementation here, or None."""

@@ -21,21 +21,14 @@ subinterpreters exist (the ``interpreters`` strategy of the same
 comparison): reproduced with 3.13.0 and 3.13.5 here.
 """
 
-import importlib.util
 import logging
 import socket
 import time
 
-from .base import ChunkedSession, Strategy, Task, add_note, run_task
+from .._runtime import add_note, missing
+from .base import ChunkedSession, Strategy, Task, run_task
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler given by address
-
-
-def dask_missing():
-    """Why Dask cannot be used here, or None."""
-    if importlib.util.find_spec("distributed") is None:
-        return "dask distributed is not installed (pip install 'nogilkit[dask]')"
-    return None
 
 
 def run_chunk(workload, implementation, params, arrays, spec, index):
@@ -146,9 +139,13 @@ def _import_workloads():
 class Dask(Strategy):
     name = "dask"
     summary = "Dask distributed: N single-threaded worker processes (or --scheduler's cluster)"
+    family = "processes"
+    starts_workers = True
+    plot_style = ("--", "D")
+    phrase = "dask ({workers} processes x 1 thread)"
 
     def unavailable(self, workload, implementation, options):
-        return dask_missing()
+        return missing("distributed")
 
     def shape(self, workers):
         """(worker processes, threads per process) of the local cluster."""
@@ -161,6 +158,8 @@ class Dask(Strategy):
 class DaskThreads(Dask):
     name = "dask-threads"
     summary = "Dask distributed: one worker process with N threads (or --scheduler's cluster)"
+    plot_style = ("-", "D")
+    phrase = "dask-threads (1 process x {workers} threads)"
 
     def shape(self, workers):
         return 1, workers

@@ -3,25 +3,26 @@
 (numba's ``parallel=True`` prange). The whole problem is one call.
 """
 
-from .. import info
-from ..workloads.base import Workload, numba_missing
+from .._runtime import build_info, missing
 from .base import Session, Strategy
 
 
 class WholeProblemSession(Session):
-    def __init__(self, workers, method):
+    def __init__(self, workers, loop):
         self.workers = workers
-        self.method = method
+        self.loop = loop
 
     def run(self, workload, problem, implementation):
-        return getattr(workload, self.method)(problem, self.workers), []
+        return workload.parallel_loops()[self.loop](problem, self.workers), []
 
 
 class _WholeProblem(Strategy):
-    """A strategy that hands the whole problem to one workload method."""
+    """A strategy that hands the whole problem to one of the workload's
+    ``parallel_loops()``."""
 
+    family = "compiled"
     implementation = ""
-    method = ""
+    loop = ""
 
     def missing(self):
         """Why this strategy cannot run at all here, or None."""
@@ -33,30 +34,34 @@ class _WholeProblem(Strategy):
         missing = self.missing()
         if missing:
             return missing
-        if getattr(type(workload), self.method) is getattr(Workload, self.method):
+        if self.loop not in workload.parallel_loops():
             return f"{workload.name} has no {self.name} version"
         return None
 
     def start(self, workers, options):
-        return WholeProblemSession(workers, self.method)
+        return WholeProblemSession(workers, self.loop)
 
 
 class OpenMP(_WholeProblem):
     name = "openmp"
     summary = "the Cython kernel's OpenMP prange loop"
+    plot_style = ("-", "^")
+    phrase = "OpenMP threads"
     implementation = "cython"
-    method = "openmp"
+    loop = "openmp"
 
     def missing(self):
-        build = info.build_info()
+        build = build_info()
         return None if build["openmp"] else f"this build has no OpenMP: {build['openmp_reason']}"
 
 
 class NumbaParallel(_WholeProblem):
     name = "numba-parallel"
     summary = "numba's parallel=True prange loop"
+    plot_style = ("-", "v")
+    phrase = "numba parallel=True threads"
     implementation = "numba"
-    method = "numba_parallel"
+    loop = "numba"
 
     def missing(self):
-        return numba_missing()
+        return missing("numba")

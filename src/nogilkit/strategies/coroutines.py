@@ -132,6 +132,9 @@ class LoopProcessSession(_ExecutorOnLoop, ProcessSession):
 class Asyncio(Strategy):
     name = "asyncio"
     summary = "chunks as coroutines on one event loop: no parallelism for CPU work"
+    family = "asyncio"
+    plot_style = (":", "x")
+    phrase = "asyncio coroutines (one thread: they take turns)"
 
     def start(self, workers, options):
         return CoroutineSession(workers, options.chunks_per_worker)
@@ -140,6 +143,9 @@ class Asyncio(Strategy):
 class AsyncioThreads(Strategy):
     name = "asyncio+threads"
     summary = "loop.run_in_executor with a thread pool (as asyncio.to_thread)"
+    family = "threads"
+    plot_style = ("-.", "o")
+    via_event_loop = True
 
     def start(self, workers, options):
         return LoopThreadSession(workers, options.chunks_per_worker)
@@ -148,6 +154,9 @@ class AsyncioThreads(Strategy):
 class AsyncioProcesses(Processes):
     name = "asyncio+processes"
     summary = "loop.run_in_executor with a process pool"
+    plot_style = ("-.", "s")
+    phrase = None
+    via_event_loop = True
 
     def start(self, workers, options):
         return LoopProcessSession(workers, options)
@@ -156,6 +165,9 @@ class AsyncioProcesses(Processes):
 class ThreadsToLoop(Strategy):
     name = "threads+loop"
     summary = "threads hand each result to an event loop (asyncio.run_coroutine_threadsafe)"
+    family = "threads"
+    plot_style = (":", "o")
+    via_event_loop = True
 
     def start(self, workers, options):
         return HandoffSession(workers, options.chunks_per_worker)

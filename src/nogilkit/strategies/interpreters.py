@@ -12,31 +12,25 @@ nogilkit's Cython extensions do (``import numpy`` there fails with "module
 numpy._core._multiarray_umath does not support loading in subinterpreters").
 ``import nogilkit`` imports both, so a subinterpreter cannot import the
 workload code, and neither can it unpickle a function that lives in nogilkit.
-Instead the pure-Python chunk functions' source (``inspect.getsource``) is
-run in every interpreter when the session starts; each chunk then sends plain
-arguments in (``prepare_main``) and gets plain Python lists out (a
-cross-interpreter queue), which become numpy arrays back in the main
-interpreter. ``InterpreterPoolExecutor`` is not used for the same reason (it
-pickles callables by reference) and because the 3.13 backport lacks it.
-
-Only workloads and implementations listed in ``KERNELS`` run here: the
-``python`` implementation of ``mandelbrot``.
+Instead a workload declares the pure-Python chunks that run from their
+source alone (``Workload.source_chunks``: functions that use builtins only);
+their source (``inspect.getsource``) is run in an interpreter before its
+first chunk of the kind; each chunk then sends plain arguments in
+(``prepare_main``) and gets plain Python lists out (a cross-interpreter
+queue), which become numpy arrays back in the main interpreter.
+``InterpreterPoolExecutor`` is not used for the same reason (it pickles
+callables by reference) and because the 3.13 backport lacks it.
 """
 
 import builtins
-import inspect
 import os
 import queue
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Callable
 
-import numpy as np
-
-from ..reference import mandelbrot_row
-from .base import ChunkedSession, ChunkOutcome, Strategy, _chunk_note
+from ..workloads import WORKLOADS, get_workload
+from .base import ChunkedSession, ChunkOutcome, Strategy, chunk_note
 
 MISSING = ("subinterpreters need Python 3.14, or Python 3.13 with pip install 'nogilkit[dask]' "
            "(its dask extra brings the backports-interpreters backport)")
@@ -65,51 +59,6 @@ def interpreters_api():
         except ImportError:
             pass
     return None
-
-
-def mandelbrot_chunk(first, stride, width, height, max_iter, region):
-    """Escape counts of rows ``first, first + stride, ...`` (shipped as source).
-
-    Returns
-    -------
-    list of list of int
-        One list per row, as ``reference.mandelbrot_row`` computes it.
-    """
-    return [mandelbrot_row(y, width, height, max_iter, region)
-            for y in range(first, height, stride)]
-
-
-@dataclass(frozen=True)
-class Kernel:
-    """A workload's pure-Python chunk, runnable in a subinterpreter.
-
-    Attributes
-    ----------
-    functions : tuple of function
-        Shipped as source; they may use builtins and each other only. The
-        last one computes a chunk.
-    arguments : callable
-        ``(params, spec) -> tuple``: the plain arguments of that last function.
-    partial : callable
-        ``(params, plain result) -> partial``: what ``Workload.run_chunk`` returns.
-    """
-
-    functions: tuple
-    arguments: Callable
-    partial: Callable
-
-    def source(self):
-        """The functions' source, to run in a fresh interpreter."""
-        return "\n".join(inspect.getsource(f) for f in self.functions)
-
-
-KERNELS = {
-    ("mandelbrot", "python"): Kernel(
-        (mandelbrot_row, mandelbrot_chunk),
-        lambda p, spec: (*spec, p["width"], p["height"], p["max_iter"], tuple(p["region"])),
-        lambda p, rows: np.array(rows, dtype=np.int32).reshape(-1, p["width"]),
-    ),
-}
 
 
 def _as_builtin(failed):
@@ -145,18 +94,17 @@ class InterpreterSession(ChunkedSession):
         super().__init__(workers, chunks_per_worker)
         self.api = api
         self.interpreters = []
-        self.idle = queue.SimpleQueue()  # (interpreter, its result queue)
+        # (interpreter, its result queue, the chunks whose source it has run)
+        self.idle = queue.SimpleQueue()
         self.thread_pool = None
         start = time.perf_counter()
         try:
-            code = "\n".join(kernel.source() for kernel in KERNELS.values())
             for _ in range(workers):
                 interp = api.create()
                 self.interpreters.append(interp)
                 results = api.create_queue()
                 interp.prepare_main(_results=results)
-                interp.exec(code)
-                self.idle.put((interp, results))
+                self.idle.put((interp, results, set()))
             self.thread_pool = ThreadPoolExecutor(workers, thread_name_prefix="nogilkit-interpreters")
         except BaseException:
             self.close(abort=True)
@@ -164,9 +112,12 @@ class InterpreterSession(ChunkedSession):
         self.startup_seconds = time.perf_counter() - start
 
     def _run(self, task):
-        kernel = KERNELS[task.workload, task.implementation]
-        interp, results = self.idle.get()
+        kernel = get_workload(task.workload).source_chunks[task.implementation]
+        interp, results, shipped = self.idle.get()
         try:
+            if kernel not in shipped:  # this interpreter's first chunk of the kind
+                interp.exec(kernel.source())
+                shipped.add(kernel)
             start = time.thread_time()  # the interpreter runs in this OS thread
             interp.prepare_main(_args=kernel.arguments(task.params, task.spec))
             interp.exec(f"_results.put({kernel.functions[-1].__name__}(*_args))")
@@ -174,15 +125,15 @@ class InterpreterSession(ChunkedSession):
             plain = results.get_nowait()
         except self.api.ExecutionFailed as failed:
             error = _as_builtin(failed)
-            _chunk_note(error, task)
+            chunk_note(error, task)
             if error is failed:
                 raise
             raise error from failed
         except Exception as exc:
-            _chunk_note(exc, task)
+            chunk_note(exc, task)
             raise
         finally:
-            self.idle.put((interp, results))
+            self.idle.put((interp, results, shipped))
         return ChunkOutcome(kernel.partial(task.params, plain), cpu, 0, os.getpid())
 
     def map_tasks(self, tasks):
@@ -209,12 +160,17 @@ class InterpreterSession(ChunkedSession):
 class Interpreters(Strategy):
     name = "interpreters"
     summary = "subinterpreters with their own GIL (PEP 684/734): pure-Python chunks in parallel"
+    family = "interpreters"
+    starts_workers = True
+    plot_style = (":", "P")
+    phrase = "interpreters (subinterpreters, a GIL each)"
 
     def unavailable(self, workload, implementation, options):
         if interpreters_api() is None:
             return MISSING
-        if (workload.name, implementation) not in KERNELS:
-            runnable = ", ".join(f"{i} implementation of {w}" for w, i in KERNELS)
+        if implementation not in workload.source_chunks:
+            runnable = ", ".join(f"{i} implementation of {w.name}"
+                                 for w in WORKLOADS.values() for i in w.source_chunks)
             return f"subinterpreters run only pure-Python chunks without numpy: {runnable}"
         return None
 

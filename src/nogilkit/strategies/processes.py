@@ -14,11 +14,11 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from .base import ChunkedSession, Strategy, add_note, run_task
-from .transfer import SharedArrays
+from .._runtime import add_note, start_method_unavailable
+from .base import ChunkedSession, Strategy, run_task
+from .transfer import TRANSFERS, SharedArrays
 
 POOL_APIS = ("executor", "pool", "pool-unordered")
-TRANSFERS = ("pickle", "shm")
 
 
 def _worker_ready(delay):
@@ -31,13 +31,6 @@ def _worker_ready(delay):
 
 def _run_indexed(task):
     return task.index, run_task(task)
-
-
-def start_method_unavailable(method):
-    if method not in multiprocessing.get_all_start_methods():
-        return (f"start method {method!r} is not available here "
-                f"(available: {', '.join(multiprocessing.get_all_start_methods())})")
-    return None
 
 
 class ProcessSession(ChunkedSession):
@@ -143,6 +136,11 @@ class ProcessSession(ChunkedSession):
 class Processes(Strategy):
     name = "processes"
     summary = "worker processes: no shared GIL, but start-up, pickling and IPC costs"
+    family = "processes"
+    starts_workers = True
+    plot_style = ("--", "s")
+    phrase = "processes"
+    start_method_variants = True
 
     def unavailable(self, workload, implementation, options):
         return (start_method_unavailable(options.start_method)
@@ -163,6 +161,11 @@ class WithStartMethod(Strategy):
         self.base, self.method = base, method
         self.name = f"{base.name}:{method}"
         self.summary = f"{base.name}, start method {method}"
+        self.family, self.starts_workers = base.family, base.starts_workers
+        self.plot_style = base.plot_style
+        self.phrase = base.phrase and f"{base.phrase} ({method})"
+        self.start_method_variants = False
+        self.via_event_loop = base.via_event_loop
 
     def unavailable(self, workload, implementation, options):
         return self.base.unavailable(workload, implementation,

@@ -11,6 +11,7 @@ class SerialSession(ChunkedSession):
 class Serial(Strategy):
     name = "serial"
     summary = "every chunk in turn in the calling thread: the baseline"
+    family = "serial"
 
     def start(self, workers, options):
         return SerialSession(1, options.chunks_per_worker)

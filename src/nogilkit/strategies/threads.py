@@ -29,6 +29,18 @@ class ThreadSession(ChunkedSession):
 class Threads(Strategy):
     name = "threads"
     summary = "ThreadPoolExecutor, chunks handed out dynamically"
+    family = "threads"
+    plot_style = ("-", "o")
+    phrase = "threads"
+
+    def note(self, implementation, speedup):
+        # Pure Python holds the GIL; the compiled kernels release it.
+        if implementation == "python":
+            return (" (the GIL serialises pure-Python threads)" if speedup < 1.3 else
+                    " (pure Python in parallel: this interpreter runs without a GIL)")
+        if implementation in ("cython", "numba") and speedup >= 1.3:
+            return " (the kernel releases the GIL)"
+        return ""
 
     def start(self, workers, options):
         return ThreadSession(workers, options.chunks_per_worker)

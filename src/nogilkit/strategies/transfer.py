@@ -13,6 +13,9 @@ from multiprocessing import shared_memory
 
 import numpy as np
 
+# How input arrays travel to worker processes (Options.transfer).
+TRANSFERS = ("pickle", "shm")
+
 # Segments this worker process has attached, by name (kept open while in use).
 _attached = {}
 

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._probe import Deadline, gil_held_fraction, pickle_cost
-from .base import CheckFailed, Problem, Workload, even_ranges
+from .._measure import Deadline, gil_held_fraction, pickle_cost
+from .._runtime import add_note, gil_enabled
+from .._workload import CheckFailed, Problem, Workload, even_ranges
 
 GIL_PHASE_MIN_TIME = 0.1  # seconds of the GIL measurement, at least one whole pass
 GIL_PHASE_LIMIT = 24 * 3600.0  # the measurement's deadline: the function's own time bounds it
@@ -206,8 +207,6 @@ class FunctionWorkload(Workload):
             try:
                 results.append(self.fn(item))
             except Exception as exc:
-                from ..strategies.base import add_note
-
                 add_note(exc, f"raised by fn on item {index} in the serial loop {purpose}")
                 raise
             if inspect.isawaitable(results[-1]):
@@ -223,8 +222,6 @@ class FunctionWorkload(Workload):
         Measured by nogilkit.probe's monitor (see its documentation) over at
         least one more loop; that loop's results must equal the first's, or
         nothing about the function can be verified."""
-        from ..info import gil_enabled
-
         if self.coroutine:
             return None, "a coroutine function: its time is spent on an event loop"
         if not gil_enabled():

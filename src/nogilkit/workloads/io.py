@@ -1,6 +1,6 @@
 """Workload ``io``: fetch R resources from a real HTTP server on loopback.
 
-The server (``nogilkit.server``) runs in a process of its own and answers
+The server (``nogilkit.net.server``) runs in a process of its own and answers
 each request after a fixed latency, so the work is waiting, not computing:
 the ideal time is ``R x latency / concurrency``, and a strategy's workers
 are its concurrency (threads in the pool, coroutines allowed at once by a
@@ -14,9 +14,9 @@ small 200, 20 ms, 16 KiB; medium 1000, 20 ms, 16 KiB; large 2000, 50 ms,
 64 KiB.
 """
 
-from .. import fetch as client
-from ..server import ServerProcess, digest, payload
-from .base import CheckFailed, Problem, Workload
+from .._workload import CheckFailed, Problem, Workload
+from ..net import client
+from ..net.server import ServerProcess, digest, payload
 
 
 class IO(Workload):

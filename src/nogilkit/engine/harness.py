@@ -16,9 +16,9 @@ import statistics
 import time
 from dataclasses import asdict, dataclass, field, fields
 
-from ._memory import peak_rss, reset_peak_rss
-from .strategies.base import add_note
-from .workloads import CheckFailed
+from .._measure import peak_rss, reset_peak_rss
+from .._runtime import add_note
+from ..workloads import CheckFailed
 
 
 @dataclass

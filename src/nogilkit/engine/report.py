@@ -6,21 +6,22 @@ serial row ("vs python") and against the same implementation's serial row
 ("vs serial"). Parallel efficiency is the latter divided by the workers;
 the Karp-Flatt metric e = (1/S - 1/p) / (1 - 1/p) estimates, from a speedup S
 on p workers, the fraction of the work that did not run in parallel.
+
+Every column of the table is one ``Column`` in COLUMNS: its header, how a
+row's cell is computed and written, and when the column is shown. The
+figures a column computes also go into the JSON under its key.
 """
 
-import platform
 from dataclasses import dataclass, field
+from typing import Callable
 
-from ._table import JsonReport
+from .._text import JsonReport, format_table
+from ..strategies import get_strategy
 
+__all__ = ["COLUMNS", "Column", "Report", "karp_flatt"]
 
 PLOT_COLOURS = {"python": "#c44e52", "numpy": "#4c72b0", "cython": "#55a868", "numba": "#8172b3"}
 INTERPRETER_STYLES = ("-", "--", ":")  # across Pythons, the first, second, third
-PLOT_STYLES = {  # strategy -> (line style, marker)
-    "threads": ("-", "o"), "processes": ("--", "s"), "asyncio": (":", "x"),
-    "asyncio+threads": ("-.", "o"), "asyncio+processes": ("-.", "s"),
-    "openmp": ("-", "^"), "numba-parallel": ("-", "v"),
-}
 
 
 def karp_flatt(speedup, workers):
@@ -30,15 +31,79 @@ def karp_flatt(speedup, workers):
     return (1 / speedup - 1 / workers) / (1 - 1 / workers)
 
 
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+def _number(spec, unit=""):
+    """A cell writer: the value in ``spec`` with ``unit``, "-" for None."""
+    return lambda value: "-" if value is None else format(value, spec) + unit
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the table.
+
+    Attributes
+    ----------
+    header : str
+    value : callable
+        ``value(report, row)``: the cell's value (None where undefined).
+    text : callable
+        ``text(value)``: how the value is written.
+    key : str
+        The derived figure's name in the JSON, or "" for a column that only
+        shows a field the row has already.
+    shown : callable
+        ``shown(report, rows)``: whether the table of these rows has the column.
+    left : bool
+        Left-aligned (names) rather than right-aligned (numbers).
+    """
+
+    header: str
+    value: Callable
+    text: Callable = str
+    key: str = ""
+    shown: Callable = lambda report, rows: True
+    left: bool = False
+
+
+def _vs_python(report, row):
+    python = report.serial_median(row, "python")
+    return python / row.median if python else None
+
+
+def _vs_serial(report, row):
+    own = report.serial_median(row, row.implementation)
+    return own / row.median if own else None
+
+
+def _efficiency(report, row):
+    speedup = _vs_serial(report, row)
+    return speedup / row.workers if speedup else None
+
+
+COLUMNS = (
+    Column("python", lambda report, row: row.interpreter, left=True,
+           shown=lambda report, rows: bool(report.interpreters())),
+    Column("implementation", lambda report, row: row.implementation, left=True),
+    Column("strategy", lambda report, row: row.strategy, left=True),
+    Column("workers", lambda report, row: row.workers),
+    Column("median s", lambda report, row: row.median, _number(".4f")),
+    Column("min s", lambda report, row: row.min, _number(".4f")),
+    Column("max s", lambda report, row: row.max, _number(".4f")),
+    # Without a pure-Python serial row (your own function), "vs python" is left out.
+    Column("vs python", _vs_python, _number(".1f", "x"), key="vs_python",
+           shown=lambda report, rows: any(_vs_python(report, r) for r in rows)),
+    Column("vs serial", _vs_serial, _number(".2f", "x"), key="vs_serial"),
+    Column("effic.", _efficiency, _number(".2f"), key="efficiency"),
+    Column("K-F", lambda report, row: karp_flatt(_vs_serial(report, row), row.workers),
+           _number(".2f"), key="karp_flatt"),
+    Column("start s", lambda report, row: row.startup_seconds, _number(".3f")),
+    Column("cpu s", lambda report, row: row.cpu_seconds, _number(".3f")),
+    Column("peak MiB", lambda report, row: row.peak_bytes and row.peak_bytes / 2**20,
+           _number(".0f")),
+    # A waiting workload's time against its ideal (io: requests x latency / workers).
+    Column("vs ideal", lambda report, row: row.median / row.ideal_seconds
+           if row.ideal_seconds else None, _number(".2f", "x"), key="over_ideal",
+           shown=lambda report, rows: any(r.ideal_seconds for r in rows)),
+)
 
 
 @dataclass
@@ -49,27 +114,21 @@ class Report(JsonReport):
 
     # -- derived figures -------------------------------------------------------------
 
-    def _serial(self, workload, implementation, interpreter=""):
+    def serial_median(self, row, implementation):
+        """The median of ``implementation``'s serial row of ``row``'s workload and
+        interpreter, or None."""
         for r in self.rows:
-            if (r.ok and r.workload == workload and r.implementation == implementation
-                    and r.strategy == "serial" and r.interpreter == interpreter):
+            if (r.ok and r.workload == row.workload and r.implementation == implementation
+                    and r.strategy == "serial" and r.interpreter == row.interpreter):
                 return r.median
         return None
 
     def figures(self, row):
-        """Speedups, efficiency and Karp-Flatt for one row (None where undefined)."""
+        """The derived figures of one row (None where undefined; {} for a row that
+        did not run), one per keyed column."""
         if not row.ok:
             return {}
-        python = self._serial(row.workload, "python", row.interpreter)
-        own = self._serial(row.workload, row.implementation, row.interpreter)
-        vs_serial = own / row.median if own else None
-        return {
-            "vs_python": python / row.median if python else None,
-            "vs_serial": vs_serial,
-            "efficiency": vs_serial / row.workers if vs_serial else None,
-            "karp_flatt": karp_flatt(vs_serial, row.workers),
-            "over_ideal": row.median / row.ideal_seconds if row.ideal_seconds else None,
-        }
+        return {c.key: c.value(self, row) for c in COLUMNS if c.key}
 
     def workloads(self):
         return list(dict.fromkeys(r.workload for r in self.rows))
@@ -94,50 +153,28 @@ class Report(JsonReport):
         most = max(r.workers for r in rows)
         if any(r.ideal_seconds for r in rows):
             return self._waiting_reading(workload, rows, most)
-
-        def best(implementation, strategy):
-            found = [r for r in rows if r.implementation == implementation
-                     and r.strategy == strategy and r.workers == most]
-            return found[0] if found else None
-
-        parts = []
-        for implementation in ("cython", "numba", "numpy", "python"):
-            row = best(implementation, "threads")
-            if row and most > 1:
-                s = self.figures(row)["vs_serial"]
-                why = ""
-                if implementation == "python" and s < 1.3:
-                    why = ": the GIL serialises pure-Python threads"
-                elif implementation == "python":
-                    why = " (pure Python in parallel: this interpreter runs without a GIL)"
-                elif implementation in ("cython", "numba") and s >= 1.3:
-                    why = " (the kernel releases the GIL)"
-                parts.append(f"{implementation} on threads {s:.2f}x{why}")
-        for implementation in ("python", "cython"):
-            row = best(implementation, "processes")
-            if row and most > 1:
-                s = self.figures(row)["vs_serial"]
-                parts.append(f"{implementation} on processes {s:.2f}x, "
-                             f"after {row.startup_seconds:.2f} s of start-up")
-        row = best("python", "asyncio") or best("cython", "asyncio")
-        if row:
-            s = self.figures(row)["vs_serial"]
-            parts.append(f"{row.implementation} as asyncio coroutines {s:.2f}x "
-                         "(one thread: coroutines take turns)")
-        for strategy, shape in (("dask", f"{most} processes x 1 thread"),
-                                ("dask-threads", f"1 process x {most} threads"),
-                                ("interpreters", "subinterpreters")):
-            for implementation in ("python", "cython"):
-                row = best(implementation, strategy)
-                if row and most > 1:
-                    parts.append(f"{implementation} on {strategy} ({shape}) "
-                                 f"{self.figures(row)['vs_serial']:.2f}x")
-        for strategy in ("openmp", "numba-parallel"):
-            row = best("cython" if strategy == "openmp" else "numba", strategy)
-            if row and most > 1:
-                parts.append(f"{strategy} {self.figures(row)['vs_serial']:.2f}x")
+        clauses = []
+        for name in dict.fromkeys(r.strategy for r in rows):
+            strategy = get_strategy(name)
+            at_most = [r for r in rows if r.strategy == name and r.workers == most]
+            if strategy.phrase is None or not at_most or most == 1:
+                continue
+            parts = []
+            for row in at_most:
+                speedup = self.figures(row)["vs_serial"]
+                if speedup is not None:
+                    parts.append(f"{row.implementation} {speedup:.2f}x"
+                                 f"{strategy.note(row.implementation, speedup)}")
+            start = ""
+            if strategy.starts_workers:
+                start = f" ({max(r.startup_seconds or 0.0 for r in at_most):.2f} s to start)"
+            if parts:
+                clauses.append(f"{strategy.phrase.format(workers=most)}{start}: "
+                               + ", ".join(parts))
+        if not clauses:
+            return f"{workload}: see the table."
         where = f"on {most} workers" if most > 1 else "on 1 worker"
-        return f"{workload} {where}: " + "; ".join(parts) + "." if parts else f"{workload}: see the table."
+        return f"{workload} {where}, speedup over serial: " + "; ".join(clauses) + "."
 
     def _waiting_reading(self, workload, rows, most):
         """For a workload that waits (io): each strategy against the ideal time."""
@@ -154,49 +191,24 @@ class Report(JsonReport):
     # -- output ----------------------------------------------------------------------
 
     def table(self, workload):
-        # Across Pythons, a first column says which one ran the row.
-        interpreters = self.interpreters()
-        width = max(map(len, interpreters)) + 2 if interpreters else 0
-        # processes:forkserver and the like are wider than the built-in names.
-        named = max((len(r.strategy) + 2 for r in self.rows if r.workload == workload), default=0)
-        sw = max(19, named)
-        # Without a pure-Python serial row (your own function), "vs python" is empty.
-        vs_python = any(self.figures(r).get("vs_python") for r in self.rows
-                        if r.workload == workload)
-        header = (f"{'python':<{width}}" if width else "") + (f"{'implementation':<15}{'strategy':<{sw}}{'workers':>7}{'median s':>10}"
-                  f"{'min s':>9}{'max s':>9}" + (f"{'vs python':>10}" if vs_python else "") + f"{'vs serial':>10}{'effic.':>7}"
-                  f"{'K-F':>7}{'start s':>8}{'cpu s':>8}{'peak MiB':>9}")
-        lines = [header]
-
-        def num(value, spec, unit=""):
-            width = int(spec.split(".")[0].lstrip(">"))
-            if value is None:
-                return format("-", f">{width + len(unit)}")
-            text = format(value, spec)
-            # Keep columns aligned when a figure is huge (Karp-Flatt of a slowdown).
-            return (text if len(text) <= width else format(">" + "9" * (width - 2), f">{width}")) + unit
-
+        """The rows of ``workload`` as aligned text; rows that did not run are
+        listed below it with the reason."""
+        rows = [r for r in self.rows if r.workload == workload]
+        measured = [r for r in rows if r.ok]
+        columns = [c for c in COLUMNS if c.shown(self, rows)]
+        cells = [[c.text(c.value(self, r)) for c in columns] for r in measured]
+        left = [i for i, c in enumerate(columns) if c.left]
+        lines = format_table([c.header for c in columns], cells, left=left)
         skipped = {}  # reason -> combinations, in order
-        for r in self.rows:
-            if r.workload != workload:
+        for r in rows:
+            if r.ok:
                 continue
-            if not r.ok:
-                status = "FAILED CHECK: " if r.status == "failed" else ""
-                combos = skipped.setdefault(status + r.reason, [])
-                combo = (f"{r.interpreter} " if r.interpreter else "") + f"{r.implementation}+{r.strategy}" + (
-                    f" x{r.workers}" if r.status == "failed" else "")
-                if combo not in combos:
-                    combos.append(combo)
-                continue
-            f = self.figures(r)
-            lines.append(
-                (f"{r.interpreter:<{width}}" if width else "") +
-                f"{r.implementation:<15}{r.strategy:<{sw}}{r.workers:>7}{r.median:>10.4f}"
-                f"{r.min:>9.4f}{r.max:>9.4f}{num(f['vs_python'], '>9.1f', 'x') if vs_python else ''}"
-                f"{num(f['vs_serial'], '>9.2f', 'x')}{num(f['efficiency'], '>7.2f')}"
-                f"{num(f['karp_flatt'], '>7.2f')}{num(r.startup_seconds, '>8.3f')}"
-                f"{num(r.cpu_seconds, '>8.3f')}{num(r.peak_bytes and r.peak_bytes / 2**20, '>9.0f')}"
-            )
+            status = "FAILED CHECK: " if r.status == "failed" else ""
+            combos = skipped.setdefault(status + r.reason, [])
+            combo = (f"{r.interpreter} " if r.interpreter else "") + f"{r.implementation}+{r.strategy}" + (
+                f" x{r.workers}" if r.status == "failed" else "")
+            if combo not in combos:
+                combos.append(combo)
         if skipped:
             lines.append("not measured:")
             lines.extend(f"  {', '.join(combos)}: {reason}" for reason, combos in skipped.items())
@@ -246,8 +258,10 @@ class Report(JsonReport):
                         (r.workers, self.figures(r)["vs_serial"]))
             interpreters = self.interpreters()
             for (interpreter, implementation, strategy), points in series.items():
-                points.sort()
-                style, marker = PLOT_STYLES.get(strategy.split(":")[0], ("-", "o"))
+                points = sorted(p for p in points if p[1] is not None)
+                if not points:
+                    continue
+                style, marker = get_strategy(strategy).plot_style
                 if len(interpreters) > 1:  # across Pythons: the line style tells them apart
                     style = INTERPRETER_STYLES[interpreters.index(interpreter) % 3]
                 ax.plot(*zip(*points), color=PLOT_COLOURS.get(implementation, "0.3"),

@@ -21,21 +21,21 @@ import os
 import sys
 from dataclasses import dataclass
 
-from ._probe import format_seconds as seconds
-from ._validation import sequence
-from .comparison import (default_workers, machine_info, single_threaded_libraries,
-                         strategy_names, worker_counts)
+from .._runtime import available_start_methods, native_pools_limited
+from .._text import format_seconds as seconds
+from .._validation import sequence
+from ..strategies import Options, get_strategy
+from ..workloads import CheckFailed
+from ..workloads.function import FunctionWorkload
+from .compare import default_workers, machine_info, strategy_names, worker_counts
 from .harness import run_group
 from .report import Report
-from .strategies import START_METHODS, Options, get_strategy
-from .workloads import CheckFailed
-from .workloads.function import FunctionWorkload
+
+__all__ = ["FunctionReport", "compare_function", "default_strategies", "recommend"]
 
 MIN_GAIN = 1.10  # a strategy must beat serial by this factor to be recommended
 SAME_WITHIN = 1.05  # rows this close to the fastest are a tie: the simplest is named
 COROUTINE_WORKERS = (4, 16)  # concurrency limits for a coroutine function
-THREADS = {"threads", "asyncio+threads", "threads+loop"}  # several threads, one process
-PROCESSES = {"processes", "asyncio+processes", "dask", "dask-threads"}
 
 
 def default_strategies(coroutine, start_method=None):
@@ -44,10 +44,7 @@ def default_strategies(coroutine, start_method=None):
     serial (awaited one by one) and asyncio (gathered, a limit at a time)."""
     if coroutine:
         return ["serial", "asyncio"]
-    import multiprocessing
-
-    methods = ([start_method] if start_method else
-               [m for m in START_METHODS if m in multiprocessing.get_all_start_methods()])
+    methods = [start_method] if start_method else available_start_methods()
     return ["serial", "threads", *(f"processes:{m}" for m in methods), "asyncio+threads",
             "asyncio+processes"]
 
@@ -90,7 +87,7 @@ def compare_function(fn, items, *, strategies=None, workers=None, check=None, re
         "function": workload.name, "items": len(workload.items), "strategies": strategies,
         "workers": workers, "repeats": repeats, "max_seconds": max_seconds,
         "options": vars(options), "descriptions": {}}, machine=machine_info())
-    with single_threaded_libraries() as pinned:
+    with native_pools_limited() as pinned:
         report.config["blas_threads_pinned"] = pinned
         if progress:
             progress(0, None, "the serial loop, and the GIL held during it")
@@ -134,12 +131,8 @@ def _validate(fn, items, strategies, workers, check, repeats, options):
 
 
 def _family(strategy):
-    base = strategy.split(":")[0]
-    if base in THREADS:
-        return "threads"
-    if base in PROCESSES:
-        return "processes"
-    return base
+    """What a strategy (by name) is at heart: threads, processes, asyncio..."""
+    return get_strategy(strategy).family
 
 
 def _failure(row):
@@ -211,7 +204,7 @@ def _simplicity(row):
     """Sort key: threads, then processes, then the rest; a plain pool before one
     behind an event loop; then the shorter start-up."""
     rank = {"threads": 0, "processes": 1}.get(_family(row.strategy), 2)
-    return rank, row.strategy.startswith("asyncio+"), row.startup_seconds or 0.0
+    return rank, get_strategy(row.strategy).via_event_loop, row.startup_seconds or 0.0
 
 
 def _peers(best, measured, base):

@@ -1,10 +1,21 @@
-"""nogilkit.histogram: counts of float64 values in uniform bins, as numpy.histogram."""
+"""The histogram family: counts of float64 values in uniform bins, as numpy.histogram.
+
+``histogram`` (the nogil kernel), its pure-Python definition (NumPy's twin
+is numpy.histogram itself) and the workload ``histogram``: a reduction,
+private counts per chunk added at the end.
+"""
+
+import functools
 
 import numpy as np
 
-from . import _validation
-from ._ext.histogram import HistogramJob
-from ._parallel import resolve_threads, run_job
+from .. import _validation
+from .._ext.histogram import HistogramJob
+from .._workload import CheckFailed, Problem, Workload, even_ranges
+from ._family import Benchmark, Family
+from ._pool import resolve_threads, run_job
+
+__all__ = ["histogram"]
 
 # Values per chunk that a thread claims (numpy.histogram's block size, 512 KiB
 # of float64): large enough that the one atomic add per claim costs nothing,
@@ -112,7 +123,107 @@ def histogram(data, bins, range, *, threads=None):
     job = HistogramJob(data, edges, CHUNK)
     # A thread beyond one per chunk would only add an empty histogram.
     n_chunks = -(-len(data) // CHUNK)
-    counts, *others = run_job(job.work, max(1, min(threads, n_chunks)))
+    counts, *others = run_job(job, max(1, min(threads, n_chunks)))
     for other in others:
         counts += other
     return counts
+
+
+# -- the definition, in pure Python ------------------------------------------------------
+
+
+def reference_histogram(data, bins, range):
+    """Pure-Python nogilkit.histogram: numpy.histogram's counts, one value at a time.
+
+    Each value's bin is estimated from its offset, then moved by one bin
+    against the edges, in the steps and float64 arithmetic of numpy's
+    uniform-bin path; Python floats are IEEE doubles, so the results agree.
+    """
+    data, edges = check_histogram_args(data, bins, range)
+    edges = edges.tolist()
+    n = len(edges) - 1
+    first, last = edges[0], edges[-1]
+    width = last - first
+    counts = [0] * n
+    for x in data.tolist():
+        if not first <= x <= last:  # NaN fails too
+            continue
+        i = int((x - first) / width * n)
+        if i == n:  # x == last belongs to the last bin
+            i -= 1
+        if x < edges[i]:
+            i -= 1
+        if x >= edges[i + 1] and i != n - 1:
+            i += 1
+        counts[i] += 1
+    return np.array(counts, dtype=np.intp)
+
+
+# -- the workload ------------------------------------------------------------------------
+
+BINS = 100
+RANGE = (-5.0, 5.0)
+
+
+class HistogramWorkload(Workload):
+    """Workload ``histogram``: a reduction into shared state (counts per bin).
+
+    Chunks are slices of the data; each chunk counts into its own histogram and
+    the partial counts are added (integer sums: the order does not matter). The
+    data is the large input, so pickling slices to processes costs as much as
+    counting them. Sizes (values, 100 bins over (-5, 5)): tiny 10,000; small
+    1,000,000; medium 20,000,000; large 50,000,000. Expected: numpy.histogram.
+    """
+
+    name = "histogram"
+    summary = "histogram: a reduction, private counts per chunk added at the end"
+    sizes = {
+        "tiny": {"n": 10_000},
+        "small": {"n": 1_000_000},
+        "medium": {"n": 20_000_000},
+        "large": {"n": 50_000_000},
+    }
+
+    def prepare(self, size):
+        n = self.sizes[size]["n"]
+        data = np.random.default_rng(3).normal(size=n)
+        expected = np.histogram(data, BINS, RANGE)[0]
+        return Problem(self.name, size, {"bins": BINS, "range": RANGE}, arrays={"data": data},
+                       expected=expected, description=f"{n:,} values, {BINS} bins")
+
+    def split(self, problem, n_chunks):
+        return even_ranges(len(problem.arrays["data"]), n_chunks)
+
+    def run_chunk(self, params, arrays, spec, implementation):
+        start, stop = spec
+        part = arrays["data"][start:stop]
+        if implementation == "python":
+            return reference_histogram(part, params["bins"], params["range"])
+        if implementation == "numpy":
+            return np.histogram(part, params["bins"], params["range"])[0]
+        if implementation == "cython":
+            return histogram(part, params["bins"], params["range"], threads=1)
+        raise ValueError(f"unknown implementation {implementation!r}")
+
+    def combine(self, problem, specs, partials):
+        return np.sum(partials, axis=0)
+
+    def check(self, problem, result):
+        if not np.array_equal(result, problem.expected):
+            wrong = int(np.count_nonzero(result != problem.expected))
+            raise CheckFailed(f"{wrong} of {BINS} bins differ from numpy.histogram")
+
+
+def _values(threads):
+    data = np.random.default_rng(2).normal(size=4_000_000)
+    return functools.partial(histogram, data, 100, (-5.0, 5.0), threads=threads)
+
+
+FAMILY = Family(
+    name="histogram",
+    kernels=(histogram,),
+    workload=HistogramWorkload(),
+    references={"histogram": reference_histogram},
+    numpy={},
+    benchmarks=(Benchmark("histogram", "Stream", _values, peakmem=True),),
+)

@@ -22,7 +22,8 @@ import multiprocessing
 import socket
 import urllib.parse
 
-from . import _validation
+from .. import _validation
+from .._runtime import default_start_method
 
 HOST = "127.0.0.1"
 DEFAULT_LATENCY = 0.020
@@ -254,8 +255,6 @@ class ServerProcess:
     def start(self):
         if self._process is not None:
             raise RuntimeError("the server is already running")
-        from .strategies import default_start_method
-
         context = multiprocessing.get_context(default_start_method())
         self._connection, child = context.Pipe()
         self._process = context.Process(

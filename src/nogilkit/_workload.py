@@ -1,14 +1,20 @@
-"""What every workload provides to the comparison engine.
+"""The contract between workloads and the comparison engine.
 
 A workload knows its problem and nothing of how chunks are run: it prepares
 a problem of a named size, splits it into chunks, computes one chunk with a
 named implementation, combines the partial results and checks the answer.
 Workloads whose work comes in rounds (products, time steps, iterations)
 override ``execute`` and hand each round's chunks to the strategy in turn.
+
+Each kernel family (``nogilkit.kernels.<family>``) defines its workload
+beside its kernel; ``nogilkit.workloads`` gathers them with the others.
 """
 
-import importlib.util
+import inspect
 from dataclasses import dataclass, field
+from typing import Callable
+
+from ._runtime import missing
 
 IMPLEMENTATIONS = ("python", "numpy", "cython", "numba")
 
@@ -39,11 +45,29 @@ class Problem:
             self.resources.pop()()
 
 
-def numba_missing():
-    """Why numba cannot be used here, or None."""
-    if importlib.util.find_spec("numba") is None:
-        return "numba is not installed (pip install 'nogilkit[numba]')"
-    return None
+@dataclass(frozen=True)
+class SourceChunk:
+    """A workload's pure-Python chunk that runs from its source alone, in a
+    subinterpreter (which cannot import numpy or nogilkit's extensions).
+
+    Attributes
+    ----------
+    functions : tuple of function
+        Shipped as source; they may use builtins and each other only. The
+        last one computes a chunk.
+    arguments : callable
+        ``(params, spec) -> tuple``: the plain arguments of that last function.
+    partial : callable
+        ``(params, plain result) -> partial``: what ``Workload.run_chunk`` returns.
+    """
+
+    functions: tuple
+    arguments: Callable
+    partial: Callable
+
+    def source(self):
+        """The functions' source, to run in a fresh interpreter."""
+        return "\n".join(inspect.getsource(f) for f in self.functions)
 
 
 class Workload:
@@ -54,6 +78,8 @@ class Workload:
     sizes = {}  # size name -> parameters; "tiny" is for tests, "small" the default
     implementations = ("python", "numpy", "cython")
     default_workers = None  # worker counts when none are given; None: 1, 2 and all CPUs
+    # implementation -> SourceChunk, for chunks that can run in subinterpreters
+    source_chunks = {}
 
     def prepare(self, size):
         raise NotImplementedError
@@ -110,16 +136,13 @@ class Workload:
         if implementation not in self.implementations:
             return f"{self.name} has no {implementation} implementation"
         if implementation == "numba":
-            return numba_missing()
+            return missing("numba")
         return None
 
-    def openmp(self, problem, workers):
-        """The whole computation with the kernel's OpenMP prange path."""
-        raise Unavailable(f"{self.name} has no OpenMP path")
-
-    def numba_parallel(self, problem, workers):
-        """The whole computation with numba's parallel=True prange."""
-        raise Unavailable(f"{self.name} has no numba parallel=True version")
+    def parallel_loops(self):
+        """Whole-problem paths whose parallel loop lives in compiled code:
+        ``{"openmp" or "numba": function(problem, workers) -> result}``."""
+        return {}
 
     def prepare_checked(self, size):
         if size not in self.sizes:

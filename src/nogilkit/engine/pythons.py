@@ -20,10 +20,9 @@ from .report import Report
 def describe(path):
     """{version, free_threaded_build, gil_enabled, label} of the interpreter at ``path``;
     ValueError naming it when it cannot run nogilkit."""
-    code = ("import json, platform, sysconfig, nogilkit.info as i; print(json.dumps(dict("
-            "version=platform.python_version(), "
-            "free_threaded_build=bool(sysconfig.get_config_var('Py_GIL_DISABLED')), "
-            "gil_enabled=i.gil_enabled())))")
+    code = ("import json, platform, nogilkit._runtime as r; print(json.dumps(dict("
+            "version=platform.python_version(), free_threaded_build=r.free_threaded_build(), "
+            "gil_enabled=r.gil_enabled())))")
     try:
         done = subprocess.run([path, "-c", code], capture_output=True, text=True, timeout=120)
     except OSError as exc:

@@ -1,5 +1,4 @@
-"""Plain-text tables for the demos' and measurements' results, their lookup by name,
-and their JSON."""
+"""Results as text: aligned tables, seconds in readable units, lookup by name, JSON."""
 
 import json
 
@@ -19,6 +18,14 @@ def format_table(header, rows, left=(0,)):
         return "  ".join(cells).rstrip()
 
     return [line(header), *map(line, rows)]
+
+
+def format_seconds(value):
+    """'5.02 ms', '120 µs', '1.5 s'."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if value >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value / 1e-9:.3g} ns"
 
 
 class ByName:

@@ -1,16 +1,18 @@
 """The shared thread pool that runs the kernels' nogil work on several cores.
 
-A kernel wraps one computation in a *job* whose ``work()`` method releases the
-GIL and takes chunks from a shared counter until none is left. ``run_job``
-calls ``work`` in the calling thread and in ``threads - 1`` pool threads, so
-the caller does its share instead of waiting idle.
+A kernel wraps one computation in a *job* (``nogilkit._ext._jobs.ChunkJob``)
+whose ``work()`` method releases the GIL and takes chunks from a shared
+counter until none is left. ``run_job`` calls ``work`` in the calling thread
+and in ``threads - 1`` pool threads, so the caller does its share instead of
+waiting idle.
 """
 
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from ._validation import positive_int
+from .._runtime import available_cpus
+from .._validation import positive_int
 
 # Threads are created on demand, so a large limit costs nothing until used; it
 # lets a caller ask for more threads than cores (to study oversubscription).
@@ -18,15 +20,6 @@ POOL_MAX_WORKERS = 64
 
 _pool = None
 _pool_lock = threading.Lock()
-
-
-def available_cpus():
-    """CPUs this process may run on (its affinity mask where the OS has one)."""
-    if hasattr(os, "process_cpu_count"):  # Python >= 3.13
-        return os.process_cpu_count() or 1
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def resolve_threads(threads):
@@ -56,8 +49,8 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
-def run_job(work, threads):
-    """Run ``work()`` in ``threads`` threads at once (the caller's among them).
+def run_job(job, threads):
+    """Run ``job.work()`` in ``threads`` threads at once (the caller's among them).
 
     Returns the results of the calls that ran, the caller's first. Pool tasks
     that have not started by the time the caller's own share is done are
@@ -65,6 +58,7 @@ def run_job(work, threads):
     means a kernel called from inside a busy pool cannot deadlock waiting for
     a free pool thread.
     """
+    work = job.work
     if threads == 1:
         return [work()]
     pool = shared_pool()

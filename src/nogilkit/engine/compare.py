@@ -9,11 +9,14 @@ serial, threads, processes and asyncio on 1, 2 and all cores.
 import contextlib
 import os
 
-from ._parallel import available_cpus
+from .._runtime import (START_METHODS, available_cpus, build_info, cpu_model,
+                        default_start_method, missing, native_pools_limited, system_info)
+from ..strategies import STRATEGIES, WITH_START_METHOD, Options, get_strategy
+from ..workloads import IMPLEMENTATIONS, WORKLOADS, get_workload
 from .harness import run_group
-from .report import Report, cpu_model
-from .strategies import START_METHODS, STRATEGIES, WITH_START_METHOD, Options, get_strategy
-from .workloads import IMPLEMENTATIONS, WORKLOADS, get_workload
+from .report import Report
+
+__all__ = ["DEFAULT_IMPLEMENTATIONS", "DEFAULT_STRATEGIES", "DEFAULT_WORKLOADS", "compare"]
 
 DEFAULT_WORKLOADS = ("mandelbrot",)
 DEFAULT_IMPLEMENTATIONS = ("python", "numpy", "cython")
@@ -145,7 +148,7 @@ def compare(workloads=DEFAULT_WORKLOADS, implementations=DEFAULT_IMPLEMENTATIONS
     for w, i, s, n in todo:
         groups.setdefault((w, i), []).append((get_strategy(s), n))
     done = 0
-    with contextlib.ExitStack() as cleanup, single_threaded_libraries() as pinned:
+    with contextlib.ExitStack() as cleanup, native_pools_limited() as pinned:
         report.config["blas_threads_pinned"] = pinned
         for (w, i), combos in groups.items():
             if progress:
@@ -162,48 +165,12 @@ def compare(workloads=DEFAULT_WORKLOADS, implementations=DEFAULT_IMPLEMENTATIONS
     return report
 
 
-# Thread pools of native libraries, limited to one thread each while comparing,
-# so that a strategy's workers are the only parallelism measured (no NumPy
-# matrix product running its own BLAS threads under a threads strategy).
-THREAD_LIMIT_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                          "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
-
-
-@contextlib.contextmanager
-def single_threaded_libraries():
-    """Limit BLAS/OpenMP pools to one thread here (threadpoolctl, if installed) and in
-    worker processes started meanwhile (environment variables); yields whether
-    this process's own pools could be limited."""
-    saved = {name: os.environ.get(name) for name in THREAD_LIMIT_VARIABLES}
-    os.environ.update({name: "1" for name in THREAD_LIMIT_VARIABLES})
-    try:
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:
-            yield False
-        else:
-            with threadpool_limits(limits=1):
-                yield True
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def machine_info():
-    from .info import system_info
-
     return dict(system_info(), cpu_model=cpu_model())
 
 
 def availability():
     """Lines saying what exists and what can run on this machine (``--list``)."""
-    from .info import build_info
-    from .strategies import default_start_method
-    from .workloads.base import numba_missing
-
     lines = ["workloads (sizes; implementations):"]
     for w in WORKLOADS.values():
         lines.append(f"  {w.name:<16}{w.summary}")
@@ -213,15 +180,15 @@ def availability():
     build = build_info()
     notes = {
         "openmp": "available" if build["openmp"] else f"unavailable: {build['openmp_reason']}",
-        "numba-parallel": f"unavailable: {numba_missing()}" if numba_missing() else "available",
+        "numba-parallel": f"unavailable: {missing('numba')}" if missing("numba") else "available",
         "processes": f"start method default {default_start_method()}",
     }
     lines.append("strategies:")
     for s in STRATEGIES.values():
         note = notes.get(s.name, "available")
         lines.append(f"  {s.name:<19}{s.summary} [{note}]")
-    lines.append("  (processes and asyncio+processes also as NAME:METHOD, one start method "
-                 "each: " + ", ".join(START_METHODS) + ")")
+    lines.append(f"  ({' and '.join(s.name for s in STRATEGIES.values() if s.start_method_variants)}"
+                 " also as NAME:METHOD, one start method each: " + ", ".join(START_METHODS) + ")")
     lines.append(f"implementations: {', '.join(IMPLEMENTATIONS)}")
     lines.append(f"available CPUs: {available_cpus()}; default workers: "
                  f"{', '.join(map(str, default_workers()))}"

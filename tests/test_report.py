@@ -1,0 +1,178 @@
+"""The report from fixed rows: every figure, column and reading, no timing."""
+
+import json
+
+import pytest
+
+from nogilkit.engine.harness import Row
+from nogilkit.engine.report import COLUMNS, Report, karp_flatt
+
+
+def row(implementation, strategy, workers, median, *, status="ok", reason="", workload="mandelbrot",
+        startup=0.0, interpreter="", ideal=None):
+    times = [median * 0.9, median, median * 1.2] if status == "ok" else []
+    return Row(workload, "small", implementation, strategy, workers, status, reason, times,
+               cpu_seconds=median if status == "ok" else None,
+               startup_seconds=startup if status == "ok" else None,
+               peak_bytes=50 * 2**20 if status == "ok" else None, chunks=8,
+               ideal_seconds=ideal, interpreter=interpreter)
+
+
+def default_rows():
+    """A default comparison on 2 workers, made up: python 1.0 s serial."""
+    return [
+        row("python", "serial", 1, 1.0),
+        row("python", "threads", 2, 1.0),
+        row("python", "processes", 2, 0.5, startup=0.15),
+        row("python", "asyncio", 2, 1.0),
+        row("cython", "serial", 1, 0.010),
+        row("cython", "threads", 2, 0.0055),
+        row("cython", "processes", 2, 0.008, startup=0.2),
+        row("cython", "asyncio+threads", 2, 0.006),
+        row("numpy", "serial", 1, 0.1),
+        row("numpy", "threads", 2, 0.1),
+        row("cython", "openmp", 2, 0.0, status="unavailable", reason="this build has no OpenMP"),
+        row("numba", "threads", 2, 0.0, status="unavailable", reason="numba is not installed"),
+        row("numba", "serial", 1, 0.0, status="unavailable", reason="numba is not installed"),
+    ]
+
+
+def test_figures_follow_their_definitions():
+    report = Report(default_rows())
+    f = report.figures(report.rows[2])  # python processes x2: 0.5 s
+    assert f["vs_python"] == pytest.approx(2.0)
+    assert f["vs_serial"] == pytest.approx(2.0)
+    assert f["efficiency"] == pytest.approx(1.0)
+    assert f["karp_flatt"] == pytest.approx(0.0)
+    f = report.figures(report.rows[5])  # cython threads x2: 5.5 ms against 10 ms
+    assert f["vs_python"] == pytest.approx(1.0 / 0.0055)
+    assert f["vs_serial"] == pytest.approx(0.010 / 0.0055)
+    assert f["karp_flatt"] == pytest.approx(karp_flatt(0.010 / 0.0055, 2))
+    assert f["over_ideal"] is None
+    assert report.figures(report.rows[-1]) == {}  # did not run: no figures
+
+
+def test_karp_flatt():
+    assert karp_flatt(2.0, 2) == pytest.approx(0.0)  # perfect scaling: no serial part
+    assert karp_flatt(1.0, 2) == pytest.approx(1.0)  # no scaling: all serial
+    assert karp_flatt(1.5, 1) is None
+    assert karp_flatt(None, 2) is None
+
+
+def test_the_reading_names_each_described_strategy_with_its_notes():
+    reading = Report(default_rows()).reading("mandelbrot")
+    assert reading == (
+        "mandelbrot on 2 workers, speedup over serial: "
+        "threads: python 1.00x (the GIL serialises pure-Python threads), "
+        "cython 1.82x (the kernel releases the GIL), numpy 1.00x; "
+        "processes (0.20 s to start): python 2.00x, cython 1.25x; "
+        "asyncio coroutines (one thread: they take turns): python 1.00x.")
+    # asyncio+threads declares no phrase: it is in the table, not in the words.
+    assert "asyncio+threads" not in reading
+
+
+def test_pure_python_threads_that_scale_are_said_to_run_without_a_gil():
+    rows = [row("python", "serial", 1, 1.0), row("python", "threads", 2, 0.55)]
+    assert "python 1.82x (pure Python in parallel: this interpreter runs without a GIL)" in \
+        Report(rows).reading("mandelbrot")
+
+
+def test_a_slow_kernel_on_threads_gets_no_explanation():
+    rows = [row("cython", "serial", 1, 1.0), row("cython", "threads", 2, 0.95)]
+    assert Report(rows).reading("mandelbrot").endswith("threads: cython 1.05x.")
+
+
+def test_start_methods_and_clusters_say_their_shape():
+    rows = [row("python", "serial", 1, 1.0), row("python", "processes:spawn", 4, 0.3, startup=0.5),
+            row("python", "dask", 4, 0.4, startup=1.0), row("cython", "serial", 1, 1.0),
+            row("cython", "dask-threads", 4, 0.3, startup=0.8)]
+    reading = Report(rows).reading("mandelbrot")
+    assert "processes (spawn) (0.50 s to start): python 3.33x" in reading
+    assert "dask (4 processes x 1 thread) (1.00 s to start): python 2.50x" in reading
+    assert "dask-threads (1 process x 4 threads) (0.80 s to start): cython 3.33x" in reading
+
+
+def test_one_worker_only_points_at_the_table():
+    rows = [row("python", "serial", 1, 1.0), row("python", "threads", 1, 1.0)]
+    assert Report(rows).reading("mandelbrot") == "mandelbrot: see the table."
+
+
+def test_nothing_ran():
+    rows = [row("numba", "serial", 1, 0.0, status="unavailable", reason="no numba")]
+    assert Report(rows).reading("mandelbrot") == "mandelbrot: nothing ran."
+
+
+def test_without_a_serial_row_the_reading_and_table_still_work():
+    # No baseline: no speedups, but neither a crash nor a made-up figure.
+    rows = [row("cython", "threads", 2, 0.01), row("cython", "processes", 2, 0.02)]
+    report = Report(rows)
+    assert report.figures(rows[0])["vs_serial"] is None
+    assert report.reading("mandelbrot") == "mandelbrot: see the table."
+    assert "vs python" not in report.table("mandelbrot")
+    json.loads(report.to_json())
+
+
+def test_a_waiting_workload_is_read_against_its_ideal():
+    rows = [row("python", "serial", 1, 4.4, workload="io", ideal=4.0),
+            row("python", "threads", 16, 0.33, workload="io", ideal=0.25),
+            row("python", "processes", 16, 0.36, workload="io", ideal=0.25, startup=1.05)]
+    report = Report(rows)
+    assert report.reading("io") == (
+        "io: time against the ideal, requests x latency / workers (1.00x is perfect): "
+        "python+serial x1 1.10x; python+threads x16 1.32x; "
+        "python+processes x16 1.44x, after 1.05 s of start-up.")
+    assert "vs ideal" in report.table("io").splitlines()[0]
+
+
+def test_across_interpreters_each_gets_its_own_reading_and_column():
+    rows = [row("python", "serial", 1, 1.0, interpreter="3.13"),
+            row("python", "threads", 2, 1.1, interpreter="3.13"),
+            row("python", "serial", 1, 2.0, interpreter="3.13t"),
+            row("python", "threads", 2, 1.0, interpreter="3.13t")]
+    report = Report(rows)
+    lines = report.reading("mandelbrot").splitlines()
+    assert lines[0].startswith("[3.13] mandelbrot on 2 workers") and "0.91x" in lines[0]
+    assert lines[1].startswith("[3.13t] mandelbrot on 2 workers") and "2.00x" in lines[1]
+    table = report.table("mandelbrot").splitlines()
+    assert table[0].split()[:2] == ["python", "implementation"]
+    assert table[1].split()[:3] == ["3.13", "python", "serial"]
+    # Speedups against each interpreter's own serial row.
+    assert report.figures(rows[3])["vs_serial"] == pytest.approx(2.0)
+
+
+def test_the_table_has_a_line_per_row_and_lists_what_did_not_run():
+    rows = default_rows() + [row("python", "processes", 4, 0.0, status="failed",
+                                 reason="wrong result: 3 of 100 pixels differ")]
+    lines = Report(rows).table("mandelbrot").splitlines()
+    header = lines[0].split()
+    assert header[:4] == ["implementation", "strategy", "workers", "median"]
+    assert lines[1].split()[:4] == ["python", "serial", "1", "1.0000"]
+    assert lines[11:] == [
+        "not measured:",
+        "  cython+openmp: this build has no OpenMP",
+        "  numba+threads, numba+serial: numba is not installed",
+        "  python+processes x4: FAILED CHECK: wrong result: 3 of 100 pixels differ",
+    ]
+    # The numbers' columns line up: each cell ends where its header ends.
+    ends = {line.index("1.0000") + 6 for line in lines[1:2]}
+    assert ends == {lines[0].index("median s") + len("median s")}
+
+
+def test_every_column_has_a_header_and_writes_none_as_a_dash():
+    headers = [c.header for c in COLUMNS]
+    assert len(set(headers)) == len(headers)
+    for column in COLUMNS:
+        if column.text is not str:
+            assert column.text(None) == "-"
+    keys = [c.key for c in COLUMNS if c.key]
+    assert keys == ["vs_python", "vs_serial", "efficiency", "karp_flatt", "over_ideal"]
+
+
+def test_json_holds_every_row_with_its_figures_and_the_readings():
+    report = Report(default_rows(), config={"size": "small"}, machine={"cpu_count": 2})
+    data = json.loads(report.to_json())
+    assert len(data["rows"]) == len(report.rows)
+    assert data["rows"][2]["vs_serial"] == pytest.approx(2.0)
+    assert data["rows"][2]["median"] == pytest.approx(0.5)
+    assert data["readings"]["mandelbrot"] == report.reading("mandelbrot")
+    assert Row.from_dict(data["rows"][2]) == report.rows[2]
