@@ -193,3 +193,6 @@ def run_group(workload, problem, implementation, combos, options, *,
                 row.cpu_seconds = statistics.median(cpus)
                 row.peak_bytes = max(peaks)
     return rows
+
+
+__all__ = ["Row", "run_combination", "run_group"]

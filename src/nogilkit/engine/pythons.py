@@ -85,3 +85,6 @@ def compare_across(pythons, workloads, implementations, strategies, workers, *, 
     for other in configs[1:]:
         config["descriptions"].update(other["descriptions"])
     return Report(rows=rows, config=config, machine=machine)
+
+
+__all__ = ["command_line", "compare_across", "describe"]

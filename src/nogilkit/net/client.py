@@ -104,3 +104,6 @@ async def _get(host, port, target, url):
         raise FetchError(f"GET {url}: HTTP {status_line.decode('latin-1').strip()[9:]}: "
                          f"{body[:200].decode('utf-8', 'replace').strip()}")
     return body
+
+
+__all__ = ["DEFAULT_TIMEOUT", "FetchError", "fetch", "fetch_async", "resource"]

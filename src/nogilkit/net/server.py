@@ -318,3 +318,7 @@ def free_port(host=HOST):
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+__all__ = ["ServerProcess", "bound_port", "check_loopback", "check_settings", "digest", "free_port",
+           "payload", "serve_forever", "start_server"]

@@ -198,3 +198,6 @@ class Strategy:
         """A started Session (pools created, workers running)."""
         raise NotImplementedError
 
+
+__all__ = ["FAMILIES", "ChunkOutcome", "ChunkedSession", "Session", "Strategy", "Task", "chunk_note",
+           "run_task", "run_task_async"]

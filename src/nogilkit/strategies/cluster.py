@@ -163,3 +163,6 @@ class DaskThreads(Dask):
 
     def shape(self, workers):
         return 1, workers
+
+
+__all__ = ["Dask", "DaskThreads", "DaskSession"]

@@ -65,3 +65,6 @@ class NumbaParallel(_WholeProblem):
 
     def missing(self):
         return missing("numba")
+
+
+__all__ = ["NumbaParallel", "OpenMP"]

@@ -171,3 +171,6 @@ class ThreadsToLoop(Strategy):
 
     def start(self, workers, options):
         return HandoffSession(workers, options.chunks_per_worker)
+
+
+__all__ = ["Asyncio", "AsyncioProcesses", "AsyncioThreads", "ThreadsToLoop"]

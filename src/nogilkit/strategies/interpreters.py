@@ -179,3 +179,6 @@ class Interpreters(Strategy):
         if api is None:
             raise RuntimeError(MISSING)
         return InterpreterSession(workers, options.chunks_per_worker, api)
+
+
+__all__ = ["MISSING", "InterpreterSession", "Interpreters", "interpreters_api"]

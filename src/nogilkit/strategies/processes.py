@@ -176,3 +176,6 @@ class WithStartMethod(Strategy):
 
     def start(self, workers, options):
         return self.base.start(workers, options.replace(start_method=self.method))
+
+
+__all__ = ["POOL_APIS", "ProcessSession", "Processes", "WithStartMethod"]

@@ -15,3 +15,6 @@ class Serial(Strategy):
 
     def start(self, workers, options):
         return SerialSession(1, options.chunks_per_worker)
+
+
+__all__ = ["Serial"]

@@ -44,3 +44,6 @@ class Threads(Strategy):
 
     def start(self, workers, options):
         return ThreadSession(workers, options.chunks_per_worker)
+
+
+__all__ = ["ThreadSession", "Threads"]

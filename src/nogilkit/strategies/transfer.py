@@ -82,3 +82,6 @@ class SharedArrays:
             _, segment, _ = self._segments.pop(key)
             segment.close()
             segment.unlink()
+
+
+__all__ = ["TRANSFERS", "SharedArray", "SharedArrays", "detach", "resolve_arrays"]

@@ -295,3 +295,6 @@ class FunctionWorkload(Workload):
         if self.facts is not None and self.facts.pickle_error:
             return f"the items or the results cannot be pickled ({self.facts.pickle_error})"
         return None
+
+
+__all__ = ["BrokenCheck", "Facts", "FunctionWorkload", "is_coroutine_function", "same"]

@@ -78,3 +78,6 @@ class IO(Workload):
         if wrong:
             raise CheckFailed(f"{len(wrong)} of {len(result)} bodies differ from what the "
                               f"server sends, first at request {wrong[0]}")
+
+
+__all__ = ["IO"]
