@@ -4,7 +4,9 @@ on HEAD with asv, and fail when HEAD is worse by more than a factor.
     python benchmarks/gate.py [--base REV] [--head REV] [--factor F] [--bench REGEX]
 
 Exit status: 0 no regression; 1 a benchmark regressed beyond the factor; 2 a
-benchmark failed to run (asv run's own status 2). The direction matters:
+benchmark failed to run on HEAD, or asv failed. A benchmark that fails on the
+base commit only (new in HEAD, or needing what the base lacks: the suite is
+always HEAD's) has no baseline and is not judged. The direction matters:
 ``time_`` and ``peakmem_`` regress when they grow, the ``track_`` speedups
 and efficiencies of bench_scaling when they shrink. ``asv continuous``
 treats every benchmark as lower-is-better, which would call a better
@@ -66,6 +68,18 @@ def load_results(path):
             if value is not None:
                 out[(name, combo)] = value
     return out
+
+
+def failed(path):
+    """The benchmarks of one asv result file that failed to run (asv records no value)."""
+    data = json.loads(pathlib.Path(path).read_text())
+    columns = data["result_columns"]
+    out = []
+    for name, row in data["results"].items():
+        values = dict(zip(columns, row))["result"]
+        if values is None or (isinstance(values, list) and None in values):
+            out.append(name)
+    return sorted(out)
 
 
 def busy(base, head):
@@ -140,11 +154,19 @@ def measure(commits, python, bench):
 def measure_and_judge(commits, python, bench, factor):
     """The compared rows after measuring ``bench``, or None when asv failed."""
     status = measure(commits, python, bench)
-    if status != 0:
-        # asv run: 2 = a benchmark failed; anything else is asv itself failing.
-        what = "a benchmark failed to run" if status == 2 else f"asv run exited {status}"
-        print(f"gate: {what}", file=sys.stderr)
+    if status not in (0, 2):  # asv run: 2 = a benchmark failed; anything else is asv failing
+        print(f"gate: asv run exited {status}", file=sys.stderr)
         return None
+    base_failed, head_failed = (failed(result_file(c, python)) for c in commits)
+    if head_failed:
+        print(f"gate: benchmark(s) failed to run on {commits[1][:8]}: {', '.join(head_failed)}",
+              file=sys.stderr)
+        return None
+    if base_failed:
+        # A benchmark new in HEAD, or one that needs what the base commit lacks
+        # (the suite is always HEAD's): nothing to compare it with.
+        print(f"gate: no baseline (failed on {commits[0][:8]}), not judged: "
+              f"{', '.join(base_failed)}")
     base, head = (load_results(result_file(c, python)) for c in commits)
     rows = compare(base, head, factor, bench)
     report(rows, factor, commits)

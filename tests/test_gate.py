@@ -133,3 +133,13 @@ def test_scaling_figures_are_not_judged_when_the_cores_were_busy(gate, tmp_path)
     assert "busy" in gate.busy(with_control(base, 1.95), with_control(halved, 1.1))
     # The control itself is never judged.
     assert gate.CONTROL not in {r[0] for r in rows}
+
+
+def test_failures_are_read_from_the_results(gate, tmp_path):
+    assert gate.failed(RECORDED) == []
+    data = json.loads(RECORDED.read_text())
+    name = "bench_kernels.Mandelbrot.time_mandelbrot"
+    data["results"][name][0] = None  # as asv records a benchmark that failed on every param
+    path = tmp_path / "failed.json"
+    path.write_text(json.dumps(data))
+    assert gate.failed(path) == [name]
