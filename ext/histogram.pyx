@@ -7,7 +7,7 @@ the compiled part only.
 import numpy as np
 
 from _binning cimport UniformBins, bin_index, uniform_bins
-from nogilkit._ext._jobs cimport ChunkJob
+from nogilkit._ext._jobs cimport ChunkJob, Poll
 
 
 cdef void histogram_range(
@@ -49,7 +49,7 @@ cdef class HistogramJob(ChunkJob):
     cdef object new_scratch(self):
         return np.zeros(self.bins.n, dtype=np.intp)
 
-    cdef void run_chunk(self, Py_ssize_t index, void* scratch) noexcept nogil:
+    cdef void run_chunk(self, Py_ssize_t index, void* scratch, Poll* poll) noexcept nogil:
         cdef Py_ssize_t start = index * self.chunk
         histogram_range(&self.data[0], start, min(start + self.chunk, self.data.shape[0]),
                         self.bins, <Py_ssize_t*>scratch)

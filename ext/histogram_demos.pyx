@@ -11,7 +11,7 @@ from libc.stdint cimport int64_t
 
 from _binning cimport UniformBins, bin_index, uniform_bins
 from _parallel cimport nogilkit_fetch_add
-from nogilkit._ext._jobs cimport ChunkJob
+from nogilkit._ext._jobs cimport ChunkJob, Poll
 
 cdef extern from *:
     """
@@ -75,7 +75,7 @@ cdef class SharedHistogramJob(ChunkJob):
         self.chunk = chunk
         self.set_chunks(data.shape[0], chunk)
 
-    cdef void run_chunk(self, Py_ssize_t index, void* scratch) noexcept nogil:
+    cdef void run_chunk(self, Py_ssize_t index, void* scratch, Poll* poll) noexcept nogil:
         """Count one chunk into the shared counts."""
         cdef const double* data = &self.data[0]
         cdef int64_t* counts = &self.counts[0]

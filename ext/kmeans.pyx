@@ -21,7 +21,7 @@ from libc.string cimport memset
 
 import numpy as np
 
-from nogilkit._ext._jobs cimport ChunkJob
+from nogilkit._ext._jobs cimport ChunkJob, Poll, end_poll, new_poll, stopped
 
 cdef extern from "math.h" nogil:
     # The quiet comparison of C99. Unlike "<", which may trap on NaN, it lets
@@ -149,9 +149,9 @@ cdef void nearest_centres(const floating* xt, Py_ssize_t width, Py_ssize_t n_clu
 cdef bint update_points(const Slots* run, const floating* points, const floating* mean,
                         const floating* scaled, const floating* norms,
                         Py_ssize_t start, Py_ssize_t stop, double* sums, int64_t* counts,
-                        floating* xt) noexcept nogil:
+                        floating* xt, Poll* poll) noexcept nogil:
     """Label points [start, stop) and sum them, centred, per cluster into sums and
-    counts (zeroed first); True if a label changed."""
+    counts (zeroed first); True if a label changed. Polls after each block."""
     cdef Py_ssize_t n_features = run.n_features
     cdef int32_t nearest[BLOCK]
     cdef Py_ssize_t b, block, count, i, p, e, j
@@ -161,6 +161,8 @@ cdef bint update_points(const Slots* run, const floating* points, const floating
     memset(sums, 0, run.n_clusters * n_features * sizeof(double))
     memset(counts, 0, run.n_clusters * sizeof(int64_t))
     for b in range((stop - start + BLOCK - 1) // BLOCK):
+        if b > 0 and stopped(poll):
+            return changed
         block = start + b * BLOCK
         count = min(<Py_ssize_t>BLOCK, stop - block)
         load_block(points, block, count, n_features, mean, xt)
@@ -181,8 +183,9 @@ cdef bint update_points(const Slots* run, const floating* points, const floating
 cdef double final_points(const Slots* run, const floating* points, const floating* mean,
                          const floating* centres, const floating* scaled,
                          const floating* norms, Py_ssize_t start, Py_ssize_t stop,
-                         floating* xt) noexcept nogil:
-    """Label points [start, stop); return the sum of their squared distances (float64)."""
+                         floating* xt, Poll* poll) noexcept nogil:
+    """Label points [start, stop); return the sum of their squared distances (float64).
+    Polls after each block."""
     cdef Py_ssize_t n_features = run.n_features
     cdef int32_t nearest[BLOCK]
     cdef Py_ssize_t b, block, count, i, p, e
@@ -190,6 +193,8 @@ cdef double final_points(const Slots* run, const floating* points, const floatin
     cdef const floating* centre
     cdef double diff, inertia = 0.0
     for b in range((stop - start + BLOCK - 1) // BLOCK):
+        if b > 0 and stopped(poll):
+            return inertia
         block = start + b * BLOCK
         count = min(<Py_ssize_t>BLOCK, stop - block)
         load_block(points, block, count, n_features, mean, xt)
@@ -207,7 +212,7 @@ cdef double final_points(const Slots* run, const floating* points, const floatin
 
 cdef void pass_chunk(Slots* run, int mode, Py_ssize_t chunk, const floating* points,
                      const floating* mean, const floating* centres, const floating* scaled,
-                     const floating* norms, floating* xt) noexcept nogil:
+                     const floating* norms, floating* xt, Poll* poll) noexcept nogil:
     """One chunk of a pass, its results in the chunk's own slots."""
     cdef Py_ssize_t start = chunk * CHUNK
     cdef Py_ssize_t stop = min(start + CHUNK, run.n_points)
@@ -217,10 +222,10 @@ cdef void pass_chunk(Slots* run, int mode, Py_ssize_t chunk, const floating* poi
     elif mode == UPDATE:
         run.chunk_changed[chunk] = update_points(
             run, points, mean, scaled, norms, start, stop, run.chunk_sums + chunk * size,
-            run.chunk_counts + chunk * run.n_clusters, xt)
+            run.chunk_counts + chunk * run.n_clusters, xt, poll)
     else:
         run.chunk_inertia[chunk] = final_points(run, points, mean, centres, scaled, norms,
-                                                start, stop, xt)
+                                                start, stop, xt, poll)
 
 
 cdef void centre_on_mean(const Slots* run, floating* mean, floating* centres) noexcept nogil:
@@ -435,9 +440,9 @@ cdef class KMeansJob64(KMeansJob):
         self.x, self.m, self.c, self.s, self.n = (
             self.points, self.mean, self.centres, self.scaled, self.norms)
 
-    cdef void run_chunk(self, Py_ssize_t chunk, void* scratch) noexcept nogil:
+    cdef void run_chunk(self, Py_ssize_t chunk, void* scratch, Poll* poll) noexcept nogil:
         pass_chunk(&self.run, self.mode, chunk, &self.x[0, 0], &self.m[0], &self.c[0, 0],
-                   &self.s[0, 0], &self.n[0], <double*>scratch)
+                   &self.s[0, 0], &self.n[0], <double*>scratch, poll)
 
     cdef void prepare(self) noexcept nogil:
         prepare_centres(&self.run, &self.c[0, 0], &self.s[0, 0], &self.n[0])
@@ -460,9 +465,9 @@ cdef class KMeansJob32(KMeansJob):
         self.x, self.m, self.c, self.s, self.n = (
             self.points, self.mean, self.centres, self.scaled, self.norms)
 
-    cdef void run_chunk(self, Py_ssize_t chunk, void* scratch) noexcept nogil:
+    cdef void run_chunk(self, Py_ssize_t chunk, void* scratch, Poll* poll) noexcept nogil:
         pass_chunk(&self.run, self.mode, chunk, &self.x[0, 0], &self.m[0], &self.c[0, 0],
-                   &self.s[0, 0], &self.n[0], <float*>scratch)
+                   &self.s[0, 0], &self.n[0], <float*>scratch, poll)
 
     cdef void prepare(self) noexcept nogil:
         prepare_centres(&self.run, &self.c[0, 0], &self.s[0, 0], &self.n[0])
@@ -512,8 +517,11 @@ def label_points(const floating[:, ::1] points not None, const floating[::1] mea
     run.n_points, run.n_features, run.n_clusters = n_points, n_features, k
     run.width = _width(n_features)
     run.labels = &labels[0]
+    cdef int64_t stop = 0
+    cdef Poll poll = new_poll(&stop)
     with nogil:
         prepare_centres(&run, &centres[0, 0], &scaled[0, 0], &norms[0])
         changed = update_points(&run, &points[0, 0], &mean[0], &scaled[0, 0], &norms[0],
-                                0, n_points, &sums[0, 0], &counts[0], &xt[0])
+                                0, n_points, &sums[0, 0], &counts[0], &xt[0], &poll)
+    end_poll(&poll)
     return changed

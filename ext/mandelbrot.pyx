@@ -6,9 +6,9 @@ the compiled part only.
 
 from libc.stdint cimport int32_t, int64_t
 
-from cython.parallel cimport prange
+from cython.parallel cimport prange, threadid
 
-from nogilkit._ext._jobs cimport ChunkJob
+from nogilkit._ext._jobs cimport ChunkJob, Poll, end_poll, new_poll, stopped
 
 # Pixels iterated side by side. One pixel's iterations form a dependency
 # chain bound by floating-point latency; independent lanes keep the core busy
@@ -16,16 +16,21 @@ from nogilkit._ext._jobs cimport ChunkJob
 # Each lane's arithmetic is exactly the scalar definition's, so counts match.
 cdef enum:
     LANES = 4
+    # Iterations between two polls: a pixel may take up to 2**31 - 1 of them
+    # (seconds), so a long one is interruptible; 256 never reach a poll.
+    SEGMENT = 65536
 
 
 cdef void mandelbrot_rows(
     int32_t* out, Py_ssize_t width, Py_ssize_t height,
     Py_ssize_t row_start, Py_ssize_t row_stop,
-    double xmin, double xmax, double ymin, double ymax, int32_t max_iter,
+    double xmin, double xmax, double ymin, double ymax, int32_t max_iter, Poll* poll,
 ) noexcept nogil:
     """Rows [row_start, row_stop) of the (height, width) image into out.
 
-    ``out`` points at the first of those rows; rows are ``width`` apart.
+    ``out`` points at the first of those rows; rows are ``width`` apart. Polls
+    after each row and every SEGMENT iterations, and returns early (leaving
+    rows unfinished) once ``poll`` says the work is stopped.
     """
     cdef double dx = xmax - xmin
     cdef double dy = ymax - ymin
@@ -37,10 +42,12 @@ cdef void mandelbrot_rows(
     cdef int64_t count[LANES]
     cdef int64_t any_active
     cdef Py_ssize_t y, block, x0, k, lanes
-    cdef int32_t it
+    cdef int32_t it, done, segment_end
     cdef int32_t* row
 
     for y in range(row_start, row_stop):
+        if y > row_start and stopped(poll):
+            return
         ci = ymin + y * dy / height
         row = out + (y - row_start) * width
         for block in range((width + LANES - 1) // LANES):
@@ -52,22 +59,29 @@ cdef void mandelbrot_rows(
                 zi[k] = 0.0
                 count[k] = 0
                 active[k] = k < lanes
-            for it in range(max_iter):
-                any_active = 0
-                for k in range(LANES):
-                    zr2 = zr[k] * zr[k]
-                    zi2 = zi[k] * zi[k]
-                    # The escape test of the definition, before each iteration
-                    # (written as "not >" so a NaN behaves as in the reference).
-                    # A lane that escaped keeps computing but is never counted
-                    # again: its mask is sticky.
-                    active[k] = active[k] & (not (zr2 + zi2 > 4.0))
-                    count[k] += active[k]
-                    any_active |= active[k]
-                    zi[k] = 2.0 * zr[k] * zi[k] + ci
-                    zr[k] = zr2 - zi2 + cr[k]
-                if not any_active:
-                    break
+            done = 0
+            any_active = 1
+            while any_active and done < max_iter:
+                segment_end = done + SEGMENT if max_iter - done > SEGMENT else max_iter
+                for it in range(done, segment_end):
+                    any_active = 0
+                    for k in range(LANES):
+                        zr2 = zr[k] * zr[k]
+                        zi2 = zi[k] * zi[k]
+                        # The escape test of the definition, before each iteration
+                        # (written as "not >" so a NaN behaves as in the reference).
+                        # A lane that escaped keeps computing but is never counted
+                        # again: its mask is sticky.
+                        active[k] = active[k] & (not (zr2 + zi2 > 4.0))
+                        count[k] += active[k]
+                        any_active |= active[k]
+                        zi[k] = 2.0 * zr[k] * zi[k] + ci
+                        zr[k] = zr2 - zi2 + cr[k]
+                    if not any_active:
+                        break
+                done = segment_end
+                if any_active and done < max_iter and stopped(poll):
+                    return
             for k in range(lanes):
                 row[x0 + k] = <int32_t>count[k]
 
@@ -91,13 +105,13 @@ cdef class MandelbrotJob(ChunkJob):
         # An image without pixels has nothing to claim.
         self.set_chunks(out.shape[0] if out.shape[1] > 0 else 0, band_rows, "band_rows")
 
-    cdef void run_chunk(self, Py_ssize_t band, void* scratch) noexcept nogil:
+    cdef void run_chunk(self, Py_ssize_t band, void* scratch, Poll* poll) noexcept nogil:
         cdef Py_ssize_t height = self.out.shape[0]
         cdef Py_ssize_t width = self.out.shape[1]
         cdef Py_ssize_t start = band * self.band_rows
         mandelbrot_rows(&self.out[start, 0], width, height, start,
                         min(start + self.band_rows, height),
-                        self.xmin, self.xmax, self.ymin, self.ymax, self.max_iter)
+                        self.xmin, self.xmax, self.ymin, self.ymax, self.max_iter, poll)
 
 
 def mandelbrot_strided(int32_t[:, ::1] out not None, Py_ssize_t height, Py_ssize_t first_row,
@@ -112,6 +126,8 @@ def mandelbrot_strided(int32_t[:, ::1] out not None, Py_ssize_t height, Py_ssize
     cdef Py_ssize_t rows = out.shape[0]
     cdef Py_ssize_t width = out.shape[1]
     cdef Py_ssize_t k, y
+    cdef int64_t stop = 0
+    cdef Poll poll = new_poll(&stop)
     if stride < 1:
         raise ValueError(f"stride must be >= 1, got {stride}")
     if first_row < 0 or (rows > 0 and first_row + (rows - 1) * stride >= height):
@@ -123,7 +139,10 @@ def mandelbrot_strided(int32_t[:, ::1] out not None, Py_ssize_t height, Py_ssize
         for k in range(rows):
             y = first_row + k * stride
             mandelbrot_rows(&out[k, 0], width, height, y, y + 1,
-                            xmin, xmax, ymin, ymax, max_iter)
+                            xmin, xmax, ymin, ymax, max_iter, &poll)
+            if stopped(&poll):
+                break
+    end_poll(&poll)
 
 
 def mandelbrot_openmp(int32_t[:, ::1] out not None, double xmin, double xmax,
@@ -136,11 +155,18 @@ def mandelbrot_openmp(int32_t[:, ::1] out not None, double xmin, double xmax,
     cdef Py_ssize_t height = out.shape[0]
     cdef Py_ssize_t width = out.shape[1]
     cdef Py_ssize_t y
+    cdef int64_t stop = 0
+    cdef Poll poll = new_poll(&stop)
+    cdef Poll mine  # each OpenMP thread's copy; only the caller's runs signal handlers
     if num_threads < 1:
         raise ValueError(f"num_threads must be >= 1, got {num_threads}")
     if height == 0 or width == 0:
         return
     with nogil:
         for y in prange(height, schedule="dynamic", num_threads=num_threads):
-            mandelbrot_rows(&out[y, 0], width, height, y, y + 1,
-                            xmin, xmax, ymin, ymax, max_iter)
+            mine = poll
+            mine.main = poll.main and threadid() == 0
+            if not stopped(&mine):
+                mandelbrot_rows(&out[y, 0], width, height, y, y + 1,
+                                xmin, xmax, ymin, ymax, max_iter, &mine)
+    end_poll(&poll)

@@ -7,7 +7,7 @@ nogilkit.spectral_norm.
 
 from libc.stdint cimport int64_t
 
-from nogilkit._ext._jobs cimport ChunkJob
+from nogilkit._ext._jobs cimport ChunkJob, Poll, end_poll, new_poll, stopped
 
 
 cdef inline double denominator(int64_t i, int64_t j) noexcept nogil:
@@ -16,16 +16,18 @@ cdef inline double denominator(int64_t i, int64_t j) noexcept nogil:
 
 
 cdef void product_rows(const double* u, double* out, Py_ssize_t n,
-                       Py_ssize_t start, Py_ssize_t stop, bint transpose) noexcept nogil:
+                       Py_ssize_t start, Py_ssize_t stop, bint transpose, Poll* poll) noexcept nogil:
     """out[i - start] = sum_j M[i, j] * u[j] for i in [start, stop), M = A or A^T.
 
     Each term is u[j] / (1 / M[i, j]): one rounding instead of two. The sum
     runs over j in order, so a row's value never depends on which thread
-    computed it.
+    computed it. Polls after each row (n terms).
     """
     cdef Py_ssize_t i, j
     cdef double s
     for i in range(start, stop):
+        if i > start and stopped(poll):
+            return
         s = 0.0
         if transpose:
             for j in range(n):
@@ -54,11 +56,11 @@ cdef class ProductJob(ChunkJob):
         self.band_rows = band_rows
         self.set_chunks(u.shape[0], band_rows, "band_rows")
 
-    cdef void run_chunk(self, Py_ssize_t band, void* scratch) noexcept nogil:
+    cdef void run_chunk(self, Py_ssize_t band, void* scratch, Poll* poll) noexcept nogil:
         cdef Py_ssize_t n = self.u.shape[0]
         cdef Py_ssize_t start = band * self.band_rows
         product_rows(&self.u[0], &self.out[start], n, start, min(start + self.band_rows, n),
-                     self.transpose)
+                     self.transpose, poll)
 
 
 def dot(const double[::1] a not None, const double[::1] b not None):
@@ -85,5 +87,8 @@ def product_band(const double[::1] u not None, double[::1] out not None,
         raise ValueError(f"rows [{start}, {start + rows}) are not inside a product of length {n}")
     if rows == 0:
         return
+    cdef int64_t stop = 0
+    cdef Poll poll = new_poll(&stop)
     with nogil:
-        product_rows(&u[0], &out[0], n, start, start + rows, transpose)
+        product_rows(&u[0], &out[0], n, start, start + rows, transpose, &poll)
+    end_poll(&poll)

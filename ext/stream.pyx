@@ -3,7 +3,7 @@
 The public, validating entry points are nogilkit.triad and nogilkit.total.
 """
 
-from nogilkit._ext._jobs cimport ChunkJob
+from nogilkit._ext._jobs cimport ChunkJob, Poll
 
 # total() sums fixed blocks of SUM_BLOCK values, each with SUM_LANES interleaved
 # accumulators (independent adds keep the core busy), then combines the block
@@ -32,7 +32,7 @@ cdef class TriadJob(ChunkJob):
         self.chunk = chunk
         self.set_chunks(a.shape[0], chunk)
 
-    cdef void run_chunk(self, Py_ssize_t index, void* scratch) noexcept nogil:
+    cdef void run_chunk(self, Py_ssize_t index, void* scratch, Poll* poll) noexcept nogil:
         cdef Py_ssize_t i, start = index * self.chunk
         cdef Py_ssize_t stop = min(start + self.chunk, self.a.shape[0])
         cdef double* a = &self.a[0]
@@ -84,7 +84,7 @@ cdef class TotalJob(ChunkJob):
         self.blocks_per_chunk = blocks_per_chunk
         self.set_chunks(n_blocks, blocks_per_chunk, "blocks_per_chunk")
 
-    cdef void run_chunk(self, Py_ssize_t index, void* scratch) noexcept nogil:
+    cdef void run_chunk(self, Py_ssize_t index, void* scratch, Poll* poll) noexcept nogil:
         cdef Py_ssize_t n = self.x.shape[0]
         cdef Py_ssize_t block, start
         for block in range(index * self.blocks_per_chunk,

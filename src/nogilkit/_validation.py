@@ -44,8 +44,8 @@ def sequence(name, value, *, convert=tuple, what="a sequence"):
         raise TypeError(f"{name} must be {what}, got {type(value).__name__}") from None
 
 
-def finite_float(name, value, *, minimum=None):
-    """``value`` as a finite float (>= minimum), else TypeError/ValueError."""
+def finite_float(name, value, *, minimum=None, maximum=None):
+    """``value`` as a finite float in [minimum, maximum], else TypeError/ValueError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     try:
@@ -56,6 +56,8 @@ def finite_float(name, value, *, minimum=None):
         raise ValueError(f"{name} must be finite, got {value}")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum:g}, got {value:g}")
     return value
 
 
@@ -126,17 +128,29 @@ def region(value):
     return xmin, xmax, ymin, ymax
 
 
-def output_array(name, out, shape, dtype):
-    """A new array, or ``out`` if it is a writeable C-contiguous array of shape and dtype."""
+def output_array(name, out, dims, dtype):
+    """A new array, or ``out`` if it is a writeable C-contiguous array.
+
+    ``dims`` maps each dimension's argument name to its size, so that an array
+    too large to allocate is reported against the arguments that asked for it.
+    """
     dtype = np.dtype(dtype)
+    shape = tuple(dims.values())
     if out is None:
-        return np.empty(shape, dtype=dtype)
+        try:
+            return np.empty(shape, dtype=dtype)
+        except (ValueError, MemoryError):
+            nbytes = math.prod(shape) * dtype.itemsize
+            raise MemoryError(
+                f"{' x '.join(f'{k}={v}' for k, v in dims.items())} needs {nbytes / 2**30:.3g} GiB "
+                f"of {dtype} output, more than this machine can allocate"
+            ) from None
     if not isinstance(out, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
     if out.dtype != dtype:
         raise TypeError(f"{name} must have dtype {dtype}, got {out.dtype}")
-    if out.shape != tuple(shape):
-        raise ValueError(f"{name} must have shape {tuple(shape)}, got {out.shape}")
+    if out.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {out.shape}")
     if not out.flags.c_contiguous:
         raise ValueError(f"{name} must be C-contiguous")
     if not out.flags.writeable:

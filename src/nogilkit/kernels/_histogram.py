@@ -121,9 +121,7 @@ def histogram(data, bins, range, *, threads=None):
     data, edges = check_histogram_args(data, bins, range)
     threads = resolve_threads(threads)
     job = HistogramJob(data, edges, CHUNK)
-    # A thread beyond one per chunk would only add an empty histogram.
-    n_chunks = -(-len(data) // CHUNK)
-    counts, *others = run_job(job, max(1, min(threads, n_chunks)))
+    counts, *others = run_job(job, threads)
     for other in others:
         counts += other
     return counts

@@ -159,8 +159,6 @@ def kmeans(points, k, *, init=None, max_iter=300, tol=0.0, threads=None):
     tol = scaled_tol(points, tol)
     labels = np.empty(len(points), dtype=np.int32)
     job = new_job(points, init, labels)
-    # More threads than chunks would find nothing to do.
-    threads = min(threads, job.n_chunks)
     _run_pass(job, MEAN_PASS, threads)
     n_iter = lloyd(lambda: _run_pass(job, UPDATE_PASS, threads), max_iter, tol)
     inertia = _run_pass(job, FINAL_PASS, threads)

@@ -73,7 +73,7 @@ def mandelbrot(width, height, max_iter=256, *, region=DEFAULT_REGION, threads=No
     """
     width, height, max_iter, region = check_mandelbrot_args(width, height, max_iter, region)
     threads = resolve_threads(threads)
-    out = _validation.output_array("out", out, (height, width), np.int32)
+    out = _validation.output_array("out", out, {"height": height, "width": width}, np.int32)
     band_rows = max(1, height // (BANDS_PER_THREAD * threads))
     job = MandelbrotJob(out, *region, max_iter, band_rows)
     run_job(job, threads)

@@ -8,6 +8,7 @@ read-only data.
 
 import functools
 import math
+import sys
 
 import numpy as np
 
@@ -66,7 +67,7 @@ def nbody(steps, *, dt=0.01):
     Parameters
     ----------
     steps : int
-        Steps to take, >= 0.
+        Steps to take, 0 <= steps <= sys.maxsize; Ctrl-C stops any number.
     dt : float
         Time step in years (finite).
 
@@ -76,7 +77,8 @@ def nbody(steps, *, dt=0.01):
         The energy before and after, equal bit for bit to
         ``nogilkit.reference.nbody``.
     """
-    steps = _validation.integer("steps", steps, minimum=0)
+    # The compiled loop counts steps in a C ssize_t.
+    steps = _validation.integer("steps", steps, minimum=0, maximum=sys.maxsize)
     dt = _validation.finite_float("dt", dt)
     positions, velocities, masses = (np.array(x, dtype=np.float64) for x in jovian_system())
     before = five_body_energy(positions.tolist(), velocities.tolist(), masses.tolist())

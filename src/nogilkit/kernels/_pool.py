@@ -7,6 +7,7 @@ and in ``threads - 1`` pool threads, so the caller does its share instead of
 waiting idle.
 """
 
+import concurrent.futures
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -14,19 +15,21 @@ from concurrent.futures import ThreadPoolExecutor
 from .._runtime import available_cpus
 from .._validation import positive_int
 
-# Threads are created on demand, so a large limit costs nothing until used; it
-# lets a caller ask for more threads than cores (to study oversubscription).
-POOL_MAX_WORKERS = 64
+# The most threads a kernel may be asked for: far more than any machine's
+# cores (to study oversubscription), far fewer than a mistake such as 10**6.
+MAX_THREADS = 1024
+# The pool creates its threads on demand, so this limit costs nothing until used.
+POOL_MAX_WORKERS = MAX_THREADS - 1
 
 _pool = None
 _pool_lock = threading.Lock()
 
 
 def resolve_threads(threads):
-    """``threads`` as a positive int; None means every available CPU."""
+    """``threads`` as an int in [1, MAX_THREADS]; None means every available CPU."""
     if threads is None:
         return available_cpus()
-    return positive_int("threads", threads)
+    return positive_int("threads", threads, maximum=MAX_THREADS)
 
 
 def shared_pool():
@@ -52,22 +55,30 @@ if hasattr(os, "register_at_fork"):
 def run_job(job, threads):
     """Run ``job.work()`` in ``threads`` threads at once (the caller's among them).
 
-    Returns the results of the calls that ran, the caller's first. Pool tasks
-    that have not started by the time the caller's own share is done are
-    cancelled: every chunk is claimed by then. Waiting only on started tasks
-    means a kernel called from inside a busy pool cannot deadlock waiting for
-    a free pool thread.
+    Never more threads than the job has chunks: one more would find nothing
+    to do. Returns the results of the calls that ran, the caller's first.
+    Pool tasks that have not started by the time the caller's own share is
+    done are cancelled: every chunk is claimed by then. Waiting only on
+    started tasks means a kernel called from inside a busy pool cannot
+    deadlock waiting for a free pool thread. When the caller's share raises
+    (Ctrl-C), the job is cancelled: every other thread stops at its next poll,
+    within a fraction of a second, and the exception goes on.
     """
+    threads = max(1, min(threads, job.n_chunks))
     work = job.work
     if threads == 1:
         return [work()]
     pool = shared_pool()
     futures = [pool.submit(work) for _ in range(threads - 1)]
-    results = []
     try:
-        results.append(work())
-    finally:
+        results = [work()]
+    except BaseException:
+        job.cancel()
         for future in futures:
-            if not future.cancel():
-                results.append(future.result())
+            future.cancel()
+        concurrent.futures.wait(futures)  # no pool thread left busy
+        raise
+    for future in futures:
+        if not future.cancel():
+            results.append(future.result())
     return results
