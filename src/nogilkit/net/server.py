@@ -10,12 +10,21 @@ exercise the clients' error paths. ``GET /health`` answers ``ok`` at once.
 A malformed request gets 400 and the server stays up. Connections are kept
 alive (HTTP/1.1) unless the client sends ``Connection: close``.
 
+Hostile clients meet bounds, so that the server's memory stays small (about
+max_connections x 200 KiB at the worst, tested): a request line longer than
+MAX_LINE gets 414, a head (request line and headers) larger than MAX_HEAD or
+with more than MAX_HEADERS headers 431, a request body 413, a head not whole
+within ``Limits.head_timeout`` 408, a connection beyond ``max_connections``
+503; bodies are streamed in blocks, and a client that stops reading for
+``write_timeout``, or sends nothing for ``idle_timeout``, is disconnected.
+
 ``ServerProcess`` runs the server in a process of its own, so that its
 event loop never competes with the measured clients for the GIL;
 ``nogilkit serve`` runs it in the foreground. Standard library only.
 """
 
 import asyncio
+import dataclasses
 import hashlib
 import ipaddress
 import multiprocessing
@@ -30,15 +39,41 @@ DEFAULT_LATENCY = 0.020
 DEFAULT_SIZE = 16 * 1024
 MAX_SIZE = 64 * 2**20
 MAX_LATENCY = 60.0
-IDLE_TIMEOUT = 30.0  # an idle keep-alive connection is closed after this
+MAX_INDEX = 2**64 - 1  # a resource index is 8 bytes of the payload's seed
+MAX_LINE = 4096  # bytes of a request line or a header line
+MAX_HEAD = 16 * 1024  # bytes of a request's head
 MAX_HEADERS = 100
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
+BLOCK = 64 * 1024  # a body is written (and a stalled client's bytes read) this much at a time
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """How long the server waits for a client, and how many it serves at once."""
+
+    idle_timeout: float = 30.0  # an idle keep-alive connection is closed after this
+    head_timeout: float = 10.0  # a request's headers must follow its line within this
+    write_timeout: float = 10.0  # a client that reads nothing for this long is dropped
+    max_connections: int = 256  # at once; the next ones get 503
+
+
+LIMITS = Limits()
+_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+            408: "Request Timeout", 413: "Content Too Large", 414: "URI Too Long",
+            431: "Request Header Fields Too Large", 503: "Service Unavailable"}
 
 
 def payload(index, size):
-    """The body of resource ``index``: ``size`` bytes, different for every index."""
-    block = hashlib.blake2b(index.to_bytes(8, "little"), digest_size=64).digest()
-    return (block * (size // 64 + 1))[:size]
+    """The body of resource ``index`` (0 <= index < 2**64): ``size`` bytes,
+    different for every index."""
+    return b"".join(payload_blocks(index, size))
+
+
+def payload_blocks(index, size):
+    """``payload(index, size)`` in pieces of at most BLOCK bytes."""
+    seed = hashlib.blake2b(index.to_bytes(8, "little"), digest_size=64).digest()
+    block = seed * (BLOCK // 64)
+    for start in range(0, size, BLOCK):
+        yield block[:min(BLOCK, size - start)]
 
 
 def digest(body):
@@ -92,9 +127,10 @@ def _parse_request_line(line):
     parts = url.path.split("/")
     if len(parts) != 3 or parts[1] != "data":
         raise BadRequest(f"no resource {url.path!r}; try /data/<index>", status=404)
-    if not parts[2].isdigit():
-        raise BadRequest(f"index must be a non-negative integer, got {parts[2]!r}")
-    return int(parts[2]), query
+    text = parts[2]
+    if not (text.isascii() and text.isdigit()) or len(text) > 20 or int(text) > MAX_INDEX:
+        raise BadRequest(f"index must be an integer from 0 to 2**64 - 1, got {text[:40]!r}")
+    return int(text), query
 
 
 def _request_settings(query, latency, size):
@@ -132,85 +168,134 @@ def _head(status, length, *, close):
             f"Connection: {'close' if close else 'keep-alive'}\r\n\r\n").encode("ascii")
 
 
-async def _read_request(reader):
-    """(request line, lower-cased header names -> values), or None at end of stream."""
-    line = await asyncio.wait_for(reader.readline(), IDLE_TIMEOUT)
-    if not line:
-        return None
+async def _read_line(reader, status):
+    """One line of at most MAX_LINE bytes; BadRequest(status) for a longer one."""
+    try:
+        return await reader.readuntil(b"\n")
+    except asyncio.LimitOverrunError:
+        raise BadRequest(f"a line longer than {MAX_LINE} bytes", status=status) from None
+    except asyncio.IncompleteReadError as exc:
+        return exc.partial  # the end of the stream
+
+
+async def _read_headers(reader, size):
+    """Lower-cased header names -> values; ``size`` bytes of the head came before."""
     headers = {}
     while True:
-        header = await asyncio.wait_for(reader.readline(), IDLE_TIMEOUT)
+        header = await _read_line(reader, 431)
+        size += len(header)
+        if size > MAX_HEAD:
+            raise BadRequest(f"a request head larger than {MAX_HEAD} bytes", status=431)
         if header in (b"\r\n", b"\n", b""):
-            return line, headers
+            return headers
         if len(headers) >= MAX_HEADERS:
-            raise BadRequest("too many headers")
+            raise BadRequest(f"more than {MAX_HEADERS} headers", status=431)
         name, sep, value = header.decode("latin-1").partition(":")
         if not sep:
             raise BadRequest("malformed header")
         headers[name.strip().lower()] = value.strip()
 
 
-def make_handler(latency, size):
+async def _read_request(reader, limits):
+    """(request line, headers), or None at end of stream: the request line within
+    the idle timeout (a keep-alive connection may idle that long), the headers
+    within the head timeout after it."""
+    line = await asyncio.wait_for(_read_line(reader, 414), limits.idle_timeout)
+    if not line:
+        return None
+    try:
+        headers = await asyncio.wait_for(_read_headers(reader, len(line)), limits.head_timeout)
+    except asyncio.TimeoutError:
+        raise BadRequest(f"the request head did not arrive within {limits.head_timeout:g} s",
+                         status=408) from None
+    if headers.get("content-length", "0").strip() not in ("", "0") or "transfer-encoding" in headers:
+        raise BadRequest("request bodies are not accepted", status=413)
+    return line, headers
+
+
+async def _send(writer, limits, *parts):
+    """Write ``parts`` and wait until the client has taken them (at most the write
+    timeout for each)."""
+    for part in parts:
+        writer.write(part)
+        await asyncio.wait_for(writer.drain(), limits.write_timeout)
+
+
+def make_handler(latency, size, limits=LIMITS):
     """The connection handler of ``asyncio.start_server`` for a server with these defaults."""
+    connections = 0
 
     async def handle(reader, writer):
+        nonlocal connections
+        connections += 1
         try:
-            while True:
-                try:
-                    request = await _read_request(reader)
-                    if request is None:
-                        return
-                    line, headers = request
-                    index, query = _parse_request_line(line)
-                    delay, length, fault = _request_settings(query, latency, size)
-                except BadRequest as exc:
-                    message = f"{exc}\n".encode()
-                    writer.write(_head(exc.status, len(message), close=True) + message)
-                    await writer.drain()
-                    return
-                close = headers.get("connection", "").lower() == "close"
-                if index is None:
-                    writer.write(_head(200, 3, close=close) + b"ok\n")
-                else:
-                    if fault == "stall":
-                        # No answer: wait for the client to give up and close.
-                        await asyncio.wait_for(reader.read(), IDLE_TIMEOUT)
-                        return
-                    await asyncio.sleep(delay)
-                    body = payload(index, length)
-                    if fault == "truncate":
-                        writer.write(_head(200, length, close=True) + body[:length // 2])
-                        await writer.drain()
-                        return
-                    writer.write(_head(200, length, close=close) + body)
-                await writer.drain()
-                if close:
-                    return
-        except (ConnectionError, asyncio.TimeoutError, asyncio.LimitOverrunError, ValueError):
-            return  # the client went away, idled out or sent an over-long line
+            if connections > limits.max_connections:
+                message = (f"more than {limits.max_connections} connections at once; "
+                           "try again\n").encode()
+                await _send(writer, limits, _head(503, len(message), close=True) + message)
+                return
+            await serve_connection(reader, writer)
+        except (ConnectionError, asyncio.TimeoutError, ValueError):
+            writer.transport.abort()  # gone, idle, or not reading: free its buffers now
         finally:
+            connections -= 1
             writer.close()
+
+    async def serve_connection(reader, writer):
+        while True:
+            try:
+                request = await _read_request(reader, limits)
+                if request is None:
+                    return
+                line, headers = request
+                index, query = _parse_request_line(line)
+                delay, length, fault = _request_settings(query, latency, size)
+            except BadRequest as exc:
+                message = f"{exc}\n".encode()
+                await _send(writer, limits, _head(exc.status, len(message), close=True) + message)
+                return
+            close = headers.get("connection", "").lower() == "close"
+            if index is None:
+                await _send(writer, limits, _head(200, 3, close=close) + b"ok\n")
+            elif fault == "stall":
+                # No answer: read (and drop) what the client sends until it gives up.
+                while await asyncio.wait_for(reader.read(BLOCK), limits.idle_timeout):
+                    pass
+                return
+            else:
+                await asyncio.sleep(delay)
+                if fault == "truncate":  # announce the whole body, send half of it
+                    await _send(writer, limits, _head(200, length, close=True),
+                                *payload_blocks(index, length // 2))
+                    return
+                await _send(writer, limits, _head(200, length, close=close),
+                            *payload_blocks(index, length))
+            if close:
+                return
 
     return handle
 
 
-async def start_server(host=HOST, port=0, *, latency=DEFAULT_LATENCY, size=DEFAULT_SIZE):
+async def start_server(host=HOST, port=0, *, latency=DEFAULT_LATENCY, size=DEFAULT_SIZE,
+                       limits=LIMITS):
     """An ``asyncio.Server`` listening on ``host:port`` (0: a free port) on the running loop."""
     check_loopback(host)
     latency, size = check_settings(latency, size)
     port = _validation.integer("port", port, minimum=0, maximum=65535)
-    return await asyncio.start_server(make_handler(latency, size), host, port)
+    # limit: a line longer than MAX_LINE is refused, not buffered.
+    return await asyncio.start_server(make_handler(latency, size, limits), host, port,
+                                      limit=MAX_LINE)
 
 
 def bound_port(server):
     return server.sockets[0].getsockname()[1]
 
 
-def _serve_in_process(connection, host, port, latency, size):
+def _serve_in_process(connection, host, port, latency, size, limits):
     """Child process: serve until the parent says stop or goes away."""
     async def main():
         try:
-            server = await start_server(host, port, latency=latency, size=size)
+            server = await start_server(host, port, latency=latency, size=size, limits=limits)
         except (OSError, ValueError) as exc:
             connection.send(("error", f"{type(exc).__name__}: {exc}"))
             return
@@ -237,14 +322,20 @@ class ServerProcess:
     """
 
     def __init__(self, host=HOST, port=0, *, latency=DEFAULT_LATENCY, size=DEFAULT_SIZE,
-                 start_timeout=20.0):
+                 start_timeout=20.0, limits=LIMITS):
         self.host = check_loopback(host)
+        self.limits = limits
         self.requested_port = _validation.integer("port", port, minimum=0, maximum=65535)
         self.latency, self.size = check_settings(latency, size)
         self.start_timeout = _validation.finite_float("start_timeout", start_timeout, minimum=0.1)
         self.port = None
         self._process = None
         self._connection = None
+
+    @property
+    def pid(self):
+        """The server process's pid (None when it is not running)."""
+        return self._process.pid if self._process is not None else None
 
     @property
     def url(self):
@@ -259,7 +350,7 @@ class ServerProcess:
         self._connection, child = context.Pipe()
         self._process = context.Process(
             target=_serve_in_process, name="nogilkit-server", daemon=True,
-            args=(child, self.host, self.requested_port, self.latency, self.size))
+            args=(child, self.host, self.requested_port, self.latency, self.size, self.limits))
         self._process.start()
         child.close()
         try:
@@ -320,5 +411,5 @@ def free_port(host=HOST):
         return s.getsockname()[1]
 
 
-__all__ = ["ServerProcess", "bound_port", "check_loopback", "check_settings", "digest", "free_port",
-           "payload", "serve_forever", "start_server"]
+__all__ = ["LIMITS", "Limits", "ServerProcess", "bound_port", "check_loopback", "check_settings", "digest", "free_port",
+           "payload", "payload_blocks", "serve_forever", "start_server"]
