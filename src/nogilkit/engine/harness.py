@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from .._measure import peak_rss, reset_peak_rss
 from .._runtime import add_note
+from ..strategies.base import WorkerLost
 from ..workloads import CheckFailed
 
 
@@ -107,10 +108,13 @@ class _RunCounter:
 
 
 def _failure(exc, workload, implementation, strategy, workers):
-    """The reason a row failed: a wrong result, or an error the workload reports
-    as a failed row (a user's function); any other error is raised, with a note."""
+    """The reason a row failed: a wrong result, a worker process that died, or an
+    error the workload reports as a failed row (a user's function); any other
+    error is raised, with a note (for a built-in workload it is a bug)."""
     if isinstance(exc, CheckFailed):
         return f"wrong result: {exc}"
+    if isinstance(exc, WorkerLost):
+        return f"the run failed: {exc}"
     reason = workload.run_failed(exc) if isinstance(exc, Exception) else None
     if reason is None:
         add_note(exc, f"while running workload {workload.name!r} ({implementation}) "

@@ -27,6 +27,11 @@ from .transfer import resolve_arrays
 FAMILIES = ("serial", "threads", "processes", "asyncio", "interpreters", "compiled")
 
 
+class WorkerLost(RuntimeError):
+    """A worker process died while it ran chunks (killed, out of memory, a crash
+    in native code): the run fails, the comparison goes on with the next row."""
+
+
 @dataclass(frozen=True)
 class Task:
     """One chunk to compute: everything a worker needs, picklable."""
@@ -45,6 +50,11 @@ class ChunkOutcome:
     cpu_seconds: float  # thread CPU time of the chunk
     peak_rss: int  # peak RSS of the worker process that ran it (0 in-process)
     pid: int
+
+
+def interrupted(abort):
+    """Whether a session ends because of Ctrl-C or termination, not an error."""
+    return isinstance(abort, KeyboardInterrupt)
 
 
 def chunk_note(exc, task):
@@ -103,14 +113,15 @@ class Session:
         """(result, [ChunkOutcome]) of one whole computation."""
         raise NotImplementedError
 
-    def close(self, *, abort=False):
-        """Release every thread and process; ``abort`` after an error or Ctrl-C."""
+    def close(self, *, abort=None):
+        """Release every thread and process. ``abort``: the exception (an error, or
+        KeyboardInterrupt for Ctrl-C and termination) that ends the session early."""
 
     def __enter__(self):
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        self.close(abort=exc_type is not None)
+        self.close(abort=exc)
 
 
 class ChunkedSession(Session):
@@ -199,5 +210,5 @@ class Strategy:
         raise NotImplementedError
 
 
-__all__ = ["FAMILIES", "ChunkOutcome", "ChunkedSession", "Session", "Strategy", "Task", "chunk_note",
-           "run_task", "run_task_async"]
+__all__ = ["FAMILIES", "ChunkOutcome", "ChunkedSession", "Session", "Strategy", "Task", "WorkerLost",
+           "chunk_note", "interrupted", "run_task", "run_task_async"]

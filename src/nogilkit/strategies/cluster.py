@@ -25,8 +25,8 @@ import logging
 import socket
 import time
 
-from .._runtime import add_note, missing
-from .base import ChunkedSession, Strategy, Task, run_task
+from .._runtime import missing
+from .base import ChunkedSession, Strategy, Task, WorkerLost, run_task
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler given by address
 
@@ -66,7 +66,7 @@ class DaskSession(ChunkedSession):
             # Every worker imports the workloads now, not in the first timed run.
             self.client.run(_import_workloads)
         except BaseException as exc:
-            self.close(abort=True)
+            self.close(abort=exc)
             if options.scheduler and isinstance(exc, (OSError, TimeoutError)):
                 raise ConnectionError(
                     f"no Dask scheduler at {options.scheduler} within {CONNECT_TIMEOUT:g} s "
@@ -102,20 +102,38 @@ class DaskSession(ChunkedSession):
             return self.client.gather(futures)
         except Exception as exc:
             if type(exc).__name__ == "KilledWorker":
-                add_note(exc, "a Dask worker died while running a chunk, and Dask's retries "
-                              "(distributed.scheduler.allowed-failures) ran out")
+                raise WorkerLost(f"a Dask worker died while running a chunk, and Dask's "
+                                 f"retries (distributed.scheduler.allowed-failures) ran out: "
+                                 f"{exc}") from exc
             raise
         finally:
             for future in futures:
                 future.release()
 
-    def close(self, *, abort=False):
+    def close(self, *, abort=None):
         try:
             if self.client is not None:
+                if abort is not None:
+                    _quiet_about_abandoned_gathers(self.client)
                 self.client.close()
         finally:
             if self.cluster is not None:
                 self.cluster.close()
+
+
+def _quiet_about_abandoned_gathers(client):
+    """A gather that Ctrl-C interrupted ends, on the client's own loop, with the
+    AllExit of closing; nothing awaits it any more, and asyncio would print its
+    traceback. Let the loop drop that one."""
+    loop = getattr(client.loop, "asyncio_loop", None)
+    if loop is None:
+        return
+
+    def handler(loop, context):
+        if type(context.get("exception")).__name__ != "AllExit":
+            loop.default_exception_handler(context)
+
+    loop.call_soon_threadsafe(loop.set_exception_handler, handler)
 
 
 def _check_reachable(address):

@@ -46,7 +46,7 @@ class _OwnLoop:
         super().__init__(*args)
         self.loop = asyncio.new_event_loop()
 
-    def close(self, *, abort=False):
+    def close(self, *, abort=None):
         try:
             super().close(abort=abort)
         finally:

@@ -106,8 +106,8 @@ class InterpreterSession(ChunkedSession):
                 interp.prepare_main(_results=results)
                 self.idle.put((interp, results, set()))
             self.thread_pool = ThreadPoolExecutor(workers, thread_name_prefix="nogilkit-interpreters")
-        except BaseException:
-            self.close(abort=True)
+        except BaseException as exc:
+            self.close(abort=exc)
             raise
         self.startup_seconds = time.perf_counter() - start
 
@@ -139,12 +139,12 @@ class InterpreterSession(ChunkedSession):
     def map_tasks(self, tasks):
         return list(self.thread_pool.map(self._run, tasks))
 
-    def close(self, *, abort=False):
+    def close(self, *, abort=None):
         """Stop the threads (running chunks finish: they cannot be interrupted),
         then destroy every interpreter, also when one of them fails to close."""
         try:
             if self.thread_pool is not None:
-                self.thread_pool.shutdown(wait=True, cancel_futures=abort)
+                self.thread_pool.shutdown(wait=True, cancel_futures=abort is not None)
         finally:
             errors = []
             while self.interpreters:

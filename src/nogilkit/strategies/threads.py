@@ -3,10 +3,17 @@
 Pure-Python chunks hold the GIL and take turns; nogil kernels run in parallel.
 """
 
+import ctypes
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from .base import ChunkedSession, Strategy, run_task
+from .._ext._jobs import interrupt_all
+from .base import ChunkedSession, Strategy, interrupted, run_task
+
+ABORT_GRACE = 1.0  # seconds running chunks get to end after Ctrl-C
+# Threads that Ctrl-C could not stop (blocked in native code): the command line
+# exits without waiting for them.
+ABANDONED = []
 
 
 class ThreadSession(ChunkedSession):
@@ -22,8 +29,33 @@ class ThreadSession(ChunkedSession):
         # Executor.map queues every task; idle threads take the next one.
         return list(self.thread_pool.map(run_task, tasks))
 
-    def close(self, *, abort=False):
-        self.thread_pool.shutdown(wait=True, cancel_futures=abort)
+    def close(self, *, abort=None):
+        if not interrupted(abort):
+            self.thread_pool.shutdown(wait=True, cancel_futures=abort is not None)
+            return
+        # Ctrl-C: nothing new starts, kernels stop at their next poll, and a
+        # chunk still running pure Python gets KeyboardInterrupt raised in its
+        # thread; one stuck in native code is left behind, not waited for.
+        interrupt_all()
+        self.thread_pool.shutdown(wait=False, cancel_futures=True)
+        threads = list(getattr(self.thread_pool, "_threads", ()))
+        deadline = time.monotonic() + ABORT_GRACE
+        for attempt in range(2):
+            for thread in threads:
+                thread.join(max(0.0, deadline - time.monotonic()))
+            threads = [t for t in threads if t.is_alive()]
+            if not threads or attempt:
+                break
+            for thread in threads:
+                raise_in_thread(thread, KeyboardInterrupt)
+            deadline = time.monotonic() + ABORT_GRACE
+        ABANDONED.extend(threads)
+
+
+def raise_in_thread(thread, exception):
+    """Raise ``exception`` in ``thread`` at its next Python bytecode."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident),
+                                               ctypes.py_object(exception))
 
 
 class Threads(Strategy):
@@ -46,4 +78,4 @@ class Threads(Strategy):
         return ThreadSession(workers, options.chunks_per_worker)
 
 
-__all__ = ["ThreadSession", "Threads"]
+__all__ = ["ABANDONED", "ThreadSession", "Threads", "raise_in_thread"]
