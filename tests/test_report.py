@@ -151,7 +151,7 @@ def test_the_table_has_a_line_per_row_and_lists_what_did_not_run():
         "not measured:",
         "  cython+openmp: this build has no OpenMP",
         "  numba+threads, numba+serial: numba is not installed",
-        "  python+processes x4: FAILED CHECK: wrong result: 3 of 100 pixels differ",
+        "  python+processes x4: FAILED: wrong result: 3 of 100 pixels differ",
     ]
     # The numbers' columns line up: each cell ends where its header ends.
     ends = {line.index("1.0000") + 6 for line in lines[1:2]}

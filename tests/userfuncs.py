@@ -103,3 +103,27 @@ class AsyncAdder:
 
 def returns_coroutine(item):
     return waits(item)
+
+
+def spins_in_other_threads(item):
+    """Pure Python that never returns outside the main thread (a hang under threads)."""
+    while threading.current_thread() is not threading.main_thread():
+        pass
+    return item
+
+
+def sleeps_in_other_threads(item):
+    """Blocks in native code outside the main thread: Ctrl-C cannot reach it."""
+    if threading.current_thread() is not threading.main_thread():
+        time.sleep(3600)
+    return item
+
+
+def exits(item):
+    """Calls sys.exit, as a script's function might."""
+    raise SystemExit(5)
+
+
+async def never_awaits(item):
+    """A coroutine function that does not wait: no gain from gathering."""
+    return item * 2

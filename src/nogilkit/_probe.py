@@ -214,8 +214,13 @@ def _thread_counts(threads):
     return sorted(set(counts) | {1})
 
 
+# Seconds: a day of probing is already a mistake; far larger waits overflow
+# the threading module's timeouts.
+MAX_SECONDS = 86400.0
+
+
 def _positive(name, value):
-    value = finite_float(name, value)
+    value = finite_float(name, value, maximum=MAX_SECONDS)
     if value <= 0:
         raise ValueError(f"{name} must be positive, got {value}")
     return value
@@ -281,7 +286,12 @@ def _recommend(verdict, gil_held, call_time, speedups, pickle_time, pickle_error
         best_n, best = max(((n, s) for n, s in speedups.items() if n > 1),
                            key=lambda item: item[1])
         gain = f"threads give {best:.1f}x on {best_n} threads"
-    if best >= USEFUL_SPEEDUP:
+    if verdict == "holds" and best >= USEFUL_SPEEDUP:
+        # A call that holds the GIL cannot run faster on threads: one speedup
+        # measured on a noisy machine does not overrule the GIL reading.
+        gain = (f"threads measured {best:.1f}x on {best_n} threads, which a call holding the "
+                "GIL cannot gain: noise")
+    elif best >= USEFUL_SPEEDUP:
         return f"Use threads: {best:.1f}x on {best_n} threads; {why}."
     if verdict in ("releases", "no-gil"):
         if len(speedups) == 1:

@@ -4,9 +4,13 @@ import argparse
 import contextlib
 import importlib.util
 import json
+import os
+import signal
 import sys
+import threading
 
 from ._runtime import START_METHODS
+from ._text import check_output, write_atomically
 from ._version import __version__
 
 __all__ = ["build_parser", "main"]
@@ -34,9 +38,12 @@ def _compare(args, parser):
             raise ValueError("--plot needs matplotlib: pip install 'nogilkit[plot]'")
         if plot is None and not args.no_plot and has_matplotlib:
             plot = engine.DEFAULT_PLOT
-        for name, path in (("--json", args.json), ("--plot", plot)):
-            if path:
-                engine.check_writable(name, path)
+        if args.json:
+            check_output("--json", args.json)
+        if plot:
+            from .engine.report import plot_path
+
+            plot = plot_path(plot, "--plot")
         options = Options(chunks_per_worker=args.chunks_per_worker,
                           start_method=args.start_method or Options().start_method,
                           pool=args.pool, chunksize=args.chunksize, transfer=args.transfer,
@@ -45,14 +52,20 @@ def _compare(args, parser):
             function, run = _function_run(args, options)
         else:
             function, run = engine.compare, _workloads_run(args, options)
-    except ValueError as exc:
+    except (TypeError, ValueError) as exc:
         parser.error(str(exc))
-    report = _with_progress(function, args.quiet, **run)
-    print(report)
+    from .workloads.function import FunctionExited
+
+    try:
+        report = _with_progress(function, args.quiet, **run)
+    except FunctionExited as exc:
+        print(f"nogilkit compare: {exc}", file=sys.stderr)
+        return 1
+    # What was measured is saved before anything else can fail.
     _write_json(args.json, report.to_dict())
+    print(report)
     if plot:
-        report.plot(plot)
-        print(f"wrote {plot}")
+        print(f"wrote {report.plot(plot)}")
     elif not args.no_plot:
         print("no plot: pip install 'nogilkit[plot]' for matplotlib")
     failed = report.failed()
@@ -61,7 +74,9 @@ def _compare(args, parser):
         # explains; only a serial run that failed leaves nothing to recommend.
         return 1 if any(r.strategy == "serial" and not r.ok for r in report.rows) else 0
     if failed:
-        print(f"{len(failed)} combination(s) computed a wrong result")
+        wrong = sum(r.reason.startswith("wrong result") for r in failed)
+        print(f"{len(failed)} combination(s) failed: {wrong} computed a wrong result, "
+              f"{len(failed) - wrong} did not complete (see \"not measured\")")
         return 1
     return 0
 
@@ -113,6 +128,9 @@ def _function_run(args, options):
         raise ValueError(f"--items does not compile: {exc.msg} ({args.items!r})") from None
     except Exception as exc:
         raise ValueError(f"--items raised {type(exc).__name__}: {exc}") from None
+    if isinstance(items, (str, bytes)) or not hasattr(items, "__iter__"):
+        raise ValueError(f"--items must give an iterable of work items, such as "
+                         f"'range(100)'; {args.items!r} gave a {type(items).__name__}")
     strategies = args.strategies
     if strategies is None:
         # --start-method names the one start method for the process rows.
@@ -123,7 +141,12 @@ def _function_run(args, options):
 
 
 def _run_setup(setup):
-    """The namespace the setup statements build; ValueError if they fail."""
+    """The namespace the setup statements build; ValueError if they fail. Modules
+    in the current folder can be imported (as with ``python -m timeit``), after
+    the installed ones."""
+    from .engine.function_compare import current_folder_importable
+
+    current_folder_importable()
     namespace = {}
     try:
         exec(compile(setup, "<setup>", "exec"), namespace)
@@ -159,18 +182,17 @@ def progress_bar():
 
 
 def _write_json(path, data):
+    """Write ``data`` as JSON to ``path`` (whole or not at all) and say so."""
     if path:
-        with open(path, "w") as f:
-            json.dump(data, f, indent=2)
+        text = json.dumps(data, indent=2)
+        write_atomically(path, lambda f: f.write(text.encode()))
         print(f"wrote {path}")
 
 
 def _check_json_path(args, parser):
-    from .engine.compare import check_writable
-
     if args.json:
         try:
-            check_writable("--json", args.json)
+            check_output("--json", args.json)
         except ValueError as exc:
             parser.error(str(exc))
 
@@ -286,6 +308,16 @@ def _positive_list(text):
     return [_positive(item) for item in text.split(",") if item.strip()]
 
 
+def _port(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {value}")
+    return value
+
+
 def _json_and_quiet(command, handler):
     command.add_argument("--json", metavar="PATH", help="write the result as JSON")
     command.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -372,7 +404,7 @@ def build_parser():
                     "seconds with --size bytes (query parameters size= and latency= override "
                     "them per request). Runs until Ctrl-C.")
     serve.add_argument("--host", default="127.0.0.1", help="a loopback address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
+    serve.add_argument("--port", type=_port, default=0, help="port (default 0: any free port)")
     serve.add_argument("--latency", type=float, default=0.020, help="seconds per answer (0.020)")
     serve.add_argument("--size", type=int, default=16 * 1024, help="bytes per answer (16384)")
     serve.set_defaults(handler=_serve, subparser=serve)
@@ -435,9 +467,68 @@ def build_parser():
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: stop as Ctrl-C stops (every pool, process and shared
+    memory segment cleaned up), then exit with 128 + the signal's number."""
+
+    def __init__(self, signum):
+        super().__init__(f"terminated by {signal.Signals(signum).name}")
+        self.signum = signum
+
+
+def _default_termination():
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def _termination_stops():
+    """SIGTERM and SIGHUP raise Terminated in the main thread; a second one exits
+    at once. Forked children get the default handlers back (a pool's worker
+    must die when the pool terminates it)."""
+    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    saved = {name: signal.getsignal(getattr(signal, name)) for name in names}
+
+    def terminate(signum, frame):
+        for name in names:  # a second signal: no more cleaning up
+            signal.signal(getattr(signal, name), lambda n, f: os._exit(128 + n))
+        raise Terminated(signum)
+
+    for name in names:
+        signal.signal(getattr(signal, name), terminate)
+    try:
+        yield
+    finally:
+        for name in names:
+            signal.signal(getattr(signal, name), saved[name])
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_default_termination)
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    return args.handler(args, args.subparser)
+    try:
+        with _termination_stops():
+            return args.handler(args, args.subparser)
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        print(f"\nnogilkit: {exc or 'interrupted (Ctrl-C)'}: stopped, pools and "
+              "processes cleaned up", file=sys.stderr)
+        from .strategies.threads import ABANDONED
+
+        if any(thread.is_alive() for thread in ABANDONED):
+            # A thread running user code that cannot be interrupted (blocked in
+            # native code) would keep the interpreter from exiting: leave now.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(128 + signum)
+        return 128 + signum
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ serial, threads, processes and asyncio on 1, 2 and all cores.
 """
 
 import contextlib
-import os
 
 from .._runtime import (START_METHODS, available_cpus, build_info, cpu_model,
                         default_start_method, missing, native_pools_limited, system_info)
@@ -195,20 +194,3 @@ def availability():
                  + "".join(f"; {w.name}: {', '.join(map(str, w.default_workers))}"
                            for w in WORKLOADS.values() if w.default_workers))
     return lines
-
-
-def check_writable(name, path):
-    """Raise ValueError now if ``path`` cannot be written, before any work starts."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise ValueError(f"{name}: the folder {directory} does not exist")
-    if os.path.isdir(path):
-        raise ValueError(f"{name}: {path} is a folder")
-    existed = os.path.exists(path)
-    try:
-        with open(path, "a"):
-            pass
-    except OSError as exc:
-        raise ValueError(f"{name}: {path} is not writable ({exc.strerror})") from None
-    if not existed:
-        os.remove(path)

@@ -17,6 +17,7 @@ beat serial by ``MIN_GAIN`` to be recommended; otherwise: stay serial.
 """
 
 import importlib
+import importlib.util
 import os
 import sys
 from dataclasses import dataclass
@@ -31,7 +32,8 @@ from .compare import default_workers, machine_info, strategy_names, worker_count
 from .harness import run_group
 from .report import Report
 
-__all__ = ["FunctionReport", "compare_function", "default_strategies", "recommend"]
+__all__ = ["FunctionReport", "compare_function", "current_folder_importable", "default_strategies",
+           "load_callable", "recommend"]
 
 MIN_GAIN = 1.10  # a strategy must beat serial by this factor to be recommended
 SAME_WITHIN = 1.05  # rows this close to the fastest are a tie: the simplest is named
@@ -96,8 +98,11 @@ def compare_function(fn, items, *, strategies=None, workers=None, check=None, re
         except CheckFailed as exc:  # two serial loops differ
             raise ValueError(f"fn: {exc}") from None
         report.config["descriptions"][workload.name] = problem.description
-        report.rows = run_group(workload, problem, workload.implementation, combos, options,
-                                repeats=repeats, max_seconds=max_seconds, progress=progress)
+        try:
+            report.rows = run_group(workload, problem, workload.implementation, combos, options,
+                                    repeats=repeats, max_seconds=max_seconds, progress=progress)
+        finally:
+            problem.close()
     for row in report.rows:
         if row.status == "failed" and row.reason.startswith("wrong result: "):
             row.reason = _failure(row)
@@ -379,18 +384,40 @@ class FunctionReport(Report):
                     recommendation=self.recommendation)
 
 
+# nogilkit's own optional dependencies: a file of the same name in the current
+# folder (a threadpoolctl.py) must never stand in for them.
+OWN_DEPENDENCIES = ("threadpoolctl", "rich", "matplotlib")
+
+
+def current_folder_importable():
+    """Let the user's modules in the current folder be imported, as ``python -m``
+    does, but after the installed ones: the folder goes last on sys.path (also
+    for worker processes, which inherit it), and a dependency of nogilkit's that
+    is not installed is marked missing, so that the folder cannot supply it."""
+    folder = os.getcwd()
+    if folder in sys.path or "" in sys.path:
+        return
+    for module in OWN_DEPENDENCIES:
+        if module not in sys.modules and importlib.util.find_spec(module) is None:
+            sys.modules[module] = None  # an import fails, as for any missing package
+    sys.path.append(folder)
+
+
 def load_callable(spec, name):
-    """The object ``module:attribute`` names (the current folder importable, as
-    with ``python -m``); ValueError naming ``name`` otherwise."""
+    """The object ``module:attribute`` names (the current folder importable, see
+    current_folder_importable); ValueError naming ``name`` otherwise, also when
+    importing the module fails."""
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
         raise ValueError(f"{name}: expected MODULE:FUNCTION (as mymodule:work), got {spec!r}")
-    if os.getcwd() not in sys.path and "" not in sys.path:
-        sys.path.insert(0, os.getcwd())
+    current_folder_importable()
     try:
         target = importlib.import_module(module_name)
     except ImportError as exc:
         raise ValueError(f"{name}: cannot import module {module_name!r} ({exc})") from None
+    except (Exception, SystemExit) as exc:  # the module's own code failed
+        raise ValueError(f"{name}: importing {module_name!r} raised "
+                         f"{type(exc).__name__}: {exc}") from None
     for part in attribute.split("."):
         try:
             target = getattr(target, part)

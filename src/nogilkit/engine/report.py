@@ -12,16 +12,48 @@ row's cell is computed and written, and when the column is shown. The
 figures a column computes also go into the JSON under its key.
 """
 
+import os
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .._text import JsonReport, format_table
+from .._text import JsonReport, check_output, format_table, write_atomically
 from ..strategies import get_strategy
 
-__all__ = ["COLUMNS", "Column", "Report", "karp_flatt"]
+__all__ = ["COLUMNS", "Column", "Report", "karp_flatt", "plot_path"]
 
 PLOT_COLOURS = {"python": "#c44e52", "numpy": "#4c72b0", "cython": "#55a868", "numba": "#8172b3"}
 INTERPRETER_STYLES = ("-", "--", ":")  # across Pythons, the first, second, third
+
+
+def _pyplot():
+    """matplotlib.pyplot, drawing to files; ImportError naming the extra when missing."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError("plotting needs matplotlib: pip install 'nogilkit[plot]'") from None
+    return plt
+
+
+def plot_path(path, name="plot"):
+    """The file a plot at ``path`` goes to (``.png`` added to a path without an
+    extension), checked before any work: ValueError for a format matplotlib
+    cannot write, or a path that cannot take a file."""
+    path = os.fspath(path)
+    extension = os.path.splitext(path)[1].lstrip(".").lower()
+    if not extension:
+        path, extension = path + ".png", "png"
+    _pyplot()
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if extension not in formats:
+        raise ValueError(f"{name}: matplotlib cannot write .{extension} files; give a path "
+                         f"ending in one of {', '.join('.' + f for f in sorted(formats))}")
+    check_output(name, path)
+    return path
 
 
 def karp_flatt(speedup, workers):
@@ -203,7 +235,7 @@ class Report(JsonReport):
         for r in rows:
             if r.ok:
                 continue
-            status = "FAILED CHECK: " if r.status == "failed" else ""
+            status = "FAILED: " if r.status == "failed" else ""
             combos = skipped.setdefault(status + r.reason, [])
             combo = (f"{r.interpreter} " if r.interpreter else "") + f"{r.implementation}+{r.strategy}" + (
                 f" x{r.workers}" if r.status == "failed" else "")
@@ -236,14 +268,10 @@ class Report(JsonReport):
 
     def plot(self, path):
         """Speedup against workers, one line per implementation+strategy, the ideal
-        line, one panel per workload (needs the plot extra)."""
-        try:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        except ImportError:
-            raise ImportError("plotting needs matplotlib: pip install 'nogilkit[plot]'") from None
+        line, one panel per workload (needs the plot extra). A path without an
+        extension gets ``.png``; returns the path written (whole or not at all)."""
+        plt = _pyplot()
+        path = plot_path(path)
         workloads = self.workloads()
         fig, axes = plt.subplots(1, len(workloads), figsize=(4.8 * len(workloads) + 2.2, 4.4),
                                  squeeze=False)
@@ -282,5 +310,9 @@ class Report(JsonReport):
                     labels.append(label)
         fig.legend(handles, labels, loc="center right", fontsize=8)
         fig.tight_layout(rect=(0, 0, 1 - 2.0 / fig.get_figwidth(), 1))
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
+        extension = os.path.splitext(path)[1].lstrip(".")
+        try:
+            write_atomically(path, lambda f: fig.savefig(f, dpi=120, format=extension))
+        finally:
+            plt.close(fig)
+        return path

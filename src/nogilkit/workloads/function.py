@@ -17,10 +17,12 @@ by importing the function's module.
 """
 
 import asyncio
+import contextlib
 import inspect
 import os
 import pickle
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -60,6 +62,36 @@ class Raised:
         return f"raised {self.text}"
 
 
+# A coroutine function's chunks, run outside an event loop (the serial
+# strategy), are awaited on one loop per thread, kept for every run: starting a
+# loop per chunk (asyncio.run) would add milliseconds to the baseline that the
+# asyncio strategy, one loop for the whole run, never pays.
+_thread_loops = threading.local()
+_loops = []
+_loops_lock = threading.Lock()
+
+
+def _this_threads_loop():
+    loop = getattr(_thread_loops, "loop", None)
+    if loop is None:
+        loop = _thread_loops.loop = asyncio.new_event_loop()
+        with _loops_lock:
+            _loops.append(loop)
+    return loop
+
+
+def close_loops():
+    """Close the loops that ran coroutine chunks in this process (idempotent)."""
+    with _loops_lock:
+        loops = list(_loops)
+        _loops.clear()
+    for loop in loops:
+        if not loop.is_closed():
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+    _thread_loops.__dict__.clear()
+
+
 class FunctionChunks:
     """What a task carries: the function and how to call it over a chunk."""
 
@@ -69,12 +101,13 @@ class FunctionChunks:
 
     def run_chunk(self, params, arrays, spec, implementation):
         if self.coroutine:  # awaited one by one, on this thread's own loop
-            return asyncio.run(self.run_chunk_async(params, arrays, spec, implementation))
+            return _this_threads_loop().run_until_complete(
+                self.run_chunk_async(params, arrays, spec, implementation))
         results = []
         for item in spec.values:
             try:
                 results.append(self.fn(item))
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:  # sys.exit() in fn fails its item
                 results.append(Raised(exc))
         return results
 
@@ -85,7 +118,7 @@ class FunctionChunks:
         for item in spec.values:
             try:
                 results.append(await self.fn(item))
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 results.append(Raised(exc))
         return results
 
@@ -104,6 +137,23 @@ class Facts:
 
     def to_dict(self):
         return dict(vars(self))
+
+
+class FunctionExited(RuntimeError):
+    """fn called sys.exit(): an error of fn's, not a reason for nogilkit to exit."""
+
+
+@contextlib.contextmanager
+def _naming_the_item(index, purpose):
+    """An exception from fn names the item; sys.exit() in fn becomes FunctionExited."""
+    try:
+        yield
+    except SystemExit as exc:
+        raise FunctionExited(f"fn called sys.exit({exc.code!r}) on item {index} in the serial "
+                             f"loop {purpose}") from exc
+    except Exception as exc:
+        add_note(exc, f"raised by fn on item {index} in the serial loop {purpose}")
+        raise
 
 
 def is_coroutine_function(fn):
@@ -193,22 +243,24 @@ class FunctionWorkload(Workload):
                            size_bytes, error)
         kind = "awaited one by one" if self.coroutine else "a plain loop"
         return Problem(self.name, self.size, {}, expected=expected,
-                       description=f"checked against {kind}: {serial_seconds:.3g} s")
+                       description=f"checked against {kind}: {serial_seconds:.3g} s",
+                       resources=[close_loops])
 
     def _serial_loop(self, purpose="that gives the expected results"):
         """The results of a plain loop; an exception names the item it came from."""
         async def awaited():
-            return [await self.fn(item) for item in self.items]
+            results = []
+            for index, item in enumerate(self.items):
+                with _naming_the_item(index, purpose):
+                    results.append(await self.fn(item))
+            return results
 
         if self.coroutine:
             return asyncio.run(awaited())
         results = []
         for index, item in enumerate(self.items):
-            try:
+            with _naming_the_item(index, purpose):
                 results.append(self.fn(item))
-            except Exception as exc:
-                add_note(exc, f"raised by fn on item {index} in the serial loop {purpose}")
-                raise
             if inspect.isawaitable(results[-1]):
                 if inspect.iscoroutine(results[-1]):
                     results[-1].close()  # never awaited: no "was never awaited" warning
@@ -297,4 +349,5 @@ class FunctionWorkload(Workload):
         return None
 
 
-__all__ = ["BrokenCheck", "Facts", "FunctionWorkload", "is_coroutine_function", "same"]
+__all__ = ["BrokenCheck", "Facts", "FunctionExited", "FunctionWorkload", "close_loops",
+           "is_coroutine_function", "same"]
