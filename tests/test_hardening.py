@@ -193,6 +193,27 @@ def test_a_killed_worker_fails_its_row_and_the_comparison_goes_on(pool, monkeypa
     assert "wrong result" not in str(report).split("not measured:")[0]
 
 
+def dies_at_start(delay):
+    """Stands in for the pool's start-up probe: the worker is killed as it starts."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@needs_fork
+@pytest.mark.parametrize("pool", ["executor", "pool", "pool-unordered"])
+def test_a_worker_killed_while_the_pool_starts_fails_its_row(pool, monkeypatch):
+    # Was: two tracebacks and "the main module must be importable", no table.
+    from nogilkit.strategies import processes
+
+    monkeypatch.setattr(processes, "_worker_ready", dies_at_start)
+    report = compare(["mandelbrot"], ["python"], ["serial", "processes"], workers=[2],
+                     size="tiny", repeats=1, options=Options(start_method="fork", pool=pool))
+    rows = {r.strategy: r for r in report.rows}
+    assert rows["serial"].ok
+    assert rows["processes"].status == "failed"
+    assert "killed by signal 9" in rows["processes"].reason or "died" in rows["processes"].reason
+    assert "importable" not in rows["processes"].reason
+
+
 # -- 4 and the signal matrix: SIGINT, SIGTERM, a killed worker ---------------------------
 
 RUNS = {
@@ -418,8 +439,8 @@ def test_a_plot_path_without_an_extension_gets_png_and_says_so(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["serve", "--port", "-1"], "expected a port number from 0 to 65535"),
     (["serve", "--port", "70000"], "expected a port number from 0 to 65535"),
-    (["compare", "tests.userfuncs:square_sum", "--items", "42"], "gave a int"),
-    (["compare", "tests.userfuncs:square_sum", "--items", "'abc'"], "gave a str"),
+    (["compare", "tests.userfuncs:square_sum", "--items", "42"], "gave 'int'"),
+    (["compare", "tests.userfuncs:square_sum", "--items", "'abc'"], "gave 'str'"),
     (["compare", "broken:work", "--items", "range(2)"], "importing 'broken' raised ZeroDivision"),
     (["compare", "exits_on_import:work", "--items", "range(2)"], "raised SystemExit"),
     (["probe", "x = 1", "--timeout", "1e308"], "timeout must be <= 86400"),
@@ -437,7 +458,7 @@ def test_a_function_calling_sys_exit_is_an_error_not_an_exit(tmp_path):
     done = run_cli("compare", "tests.userfuncs:exits", "--items", "range(2)", "--quiet",
                    "--no-plot", cwd=tmp_path)
     assert done.returncode == 1
-    assert "fn called sys.exit(5) on item 0" in done.stderr
+    assert "tests.userfuncs.exits called sys.exit(5) on item 0" in done.stderr
 
 
 def test_files_in_the_current_folder_never_stand_in_for_dependencies(tmp_path):

@@ -130,7 +130,7 @@ def _function_run(args, options):
         raise ValueError(f"--items raised {type(exc).__name__}: {exc}") from None
     if isinstance(items, (str, bytes)) or not hasattr(items, "__iter__"):
         raise ValueError(f"--items must give an iterable of work items, such as "
-                         f"'range(100)'; {args.items!r} gave a {type(items).__name__}")
+                         f"'range(100)'; {args.items!r} gave {type(items).__name__!r}")
     strategies = args.strategies
     if strategies is None:
         # --start-method names the one start method for the process rows.
@@ -515,20 +515,26 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         with _termination_stops():
-            return args.handler(args, args.subparser)
+            status = args.handler(args, args.subparser)
     except KeyboardInterrupt as exc:
         signum = getattr(exc, "signum", signal.SIGINT)
         print(f"\nnogilkit: {exc or 'interrupted (Ctrl-C)'}: stopped, pools and "
               "processes cleaned up", file=sys.stderr)
-        from .strategies.threads import ABANDONED
+        status = 128 + signum
+    return _leave(status)
 
-        if any(thread.is_alive() for thread in ABANDONED):
-            # A thread running user code that cannot be interrupted (blocked in
-            # native code) would keep the interpreter from exiting: leave now.
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(128 + signum)
-        return 128 + signum
+
+def _leave(status):
+    """``status``, or exit at once with it if a thread that could not be
+    stopped (user code blocked in native code, a pool's stuck clean-up) would
+    keep the interpreter from exiting."""
+    from .strategies.base import ABANDONED
+
+    if any(thread.is_alive() for thread in ABANDONED):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status or 0)
+    return status
 
 
 if __name__ == "__main__":

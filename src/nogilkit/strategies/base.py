@@ -27,6 +27,12 @@ from .transfer import resolve_arrays
 FAMILIES = ("serial", "threads", "processes", "asyncio", "interpreters", "compiled")
 
 
+# Threads a session could not stop (user code blocked in native code, a pool's
+# management thread stuck in its clean-up): the command line exits without
+# waiting for them, where the interpreter's exit would wait for ever.
+ABANDONED = []
+
+
 class WorkerLost(RuntimeError):
     """A worker process died while it ran chunks (killed, out of memory, a crash
     in native code): the run fails, the comparison goes on with the next row."""
@@ -210,5 +216,5 @@ class Strategy:
         raise NotImplementedError
 
 
-__all__ = ["FAMILIES", "ChunkOutcome", "ChunkedSession", "Session", "Strategy", "Task", "WorkerLost",
+__all__ = ["ABANDONED", "FAMILIES", "ChunkOutcome", "ChunkedSession", "Session", "Strategy", "Task", "WorkerLost",
            "chunk_note", "interrupted", "run_task", "run_task_async"]

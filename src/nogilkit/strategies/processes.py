@@ -16,13 +16,14 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from .._runtime import add_note, start_method_unavailable
-from .base import ChunkedSession, Strategy, WorkerLost, interrupted, run_task
+from .base import ABANDONED, ChunkedSession, Strategy, WorkerLost, interrupted, run_task
 from .transfer import TRANSFERS, SharedArrays
 
 POOL_APIS = ("executor", "pool", "pool-unordered")
 POLL_SECONDS = 0.1  # how often a multiprocessing.Pool's workers are looked at
 ABORT_GRACE = 2.0  # seconds running chunks get after an error, before termination
 INTERRUPT_GRACE = 0.2  # ... after Ctrl-C or termination
+CLEANUP_GRACE = 5.0  # seconds an aborted executor's management thread gets to end
 
 
 def _worker_ready(delay):
@@ -54,6 +55,11 @@ class ProcessSession(ChunkedSession):
             self.pool = ProcessPoolExecutor(workers, mp_context=context)
         else:
             self.pool = context.Pool(workers)
+            # multiprocessing.Pool replaces a worker that dies, silently, and
+            # never returns its task (the start-up probe's included): watch the
+            # workers it started. One killed even while idle may hold its task
+            # queue's lock for ever.
+            self.pool_processes = list(self.pool._pool)
         # Workers may start on demand: ask until every one has answered.
         pids = set()
         try:
@@ -62,15 +68,36 @@ class ProcessSession(ChunkedSession):
                 if len(pids) >= workers:
                     break
         except Exception as exc:
+            killed = self._killed()
             self.close(abort=exc)
-            add_note(exc, f"worker processes ({options.start_method}) could not start: with "
-                           "spawn or forkserver the main module must be importable (a script "
-                           "file, not standard input)")
+            if killed:  # not a start-up failure: a worker was killed meanwhile
+                raise WorkerLost(f"worker process {killed[0][0]} was killed by signal "
+                                 f"{killed[0][1]} while the pool started") from exc
+            if not isinstance(exc, WorkerLost):
+                add_note(exc, f"worker processes ({options.start_method}) could not start: "
+                              "with spawn or forkserver the main module must be importable "
+                              "(a script file, not standard input)")
             raise
         self.startup_seconds = time.perf_counter() - start
-        # multiprocessing.Pool replaces a worker that dies, silently: one killed
-        # even while idle may hold its task queue's lock for ever.
-        self.pool_processes = list(self.pool._pool) if self.api != "executor" else []
+
+    def _killed(self):
+        """[(pid, signal)] of the pool's workers that a signal ended, when none
+        failed by itself (a worker that could not start exits with a status,
+        and the pool then terminates the others: that is a failed start)."""
+        if self.api == "executor":
+            processes = (getattr(self.pool, "_processes", None) or {}).values()
+        else:
+            processes = self.pool_processes
+        processes = list(processes)
+        # The executor's management thread may be reaping them right now: give
+        # their exit statuses a moment to appear.
+        deadline = time.monotonic() + 1.0
+        while any(p.exitcode is None for p in processes) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        codes = [(p.pid, p.exitcode) for p in processes if p.exitcode is not None]
+        if any(code > 0 for _, code in codes):
+            return []
+        return [(pid, -code) for pid, code in codes if code < 0]
 
     def _probe(self):
         """The pids of workers that answered ``workers`` simultaneous probes."""
@@ -132,9 +159,8 @@ class ProcessSession(ChunkedSession):
         return pending.get()
 
     def _check(self):
-        """Raise WorkerLost if a worker of the pool has died since it started (the
-        pool's own count, during start-up)."""
-        for process in self.pool_processes or list(self.pool._pool):
+        """Raise WorkerLost if a worker of the pool has died since it started."""
+        for process in self.pool_processes:
             if process.exitcode is not None:
                 raise WorkerLost(f"worker process {process.pid} died (exit code "
                                  f"{process.exitcode})")
@@ -146,7 +172,8 @@ class ProcessSession(ChunkedSession):
             if self.api == "executor":
                 if abort is not None:
                     self._abort_executor(INTERRUPT_GRACE if interrupted(abort) else ABORT_GRACE)
-                self.pool.shutdown(wait=True, cancel_futures=True)
+                else:
+                    self.pool.shutdown(wait=True, cancel_futures=True)
             else:
                 if self.broken:
                     self._unwedge_pool()
@@ -207,8 +234,17 @@ class ProcessSession(ChunkedSession):
         for process in processes:
             if process.is_alive():
                 process.terminate()
-        if manager is not None:
-            manager.join()
+        if manager is None:
+            return
+        manager.join(CLEANUP_GRACE)
+        if manager.is_alive():
+            # Its clean-up is stuck (joining a queue feeder that writes to a
+            # pipe no process reads any more): end every worker and leave it.
+            for process in processes:
+                process.kill()
+            manager.join(1.0)
+        if manager.is_alive():
+            ABANDONED.append(manager)
 
 
 class Processes(Strategy):

@@ -8,12 +8,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from .._ext._jobs import interrupt_all
-from .base import ChunkedSession, Strategy, interrupted, run_task
+from .base import ABANDONED, ChunkedSession, Strategy, interrupted, run_task
 
 ABORT_GRACE = 1.0  # seconds running chunks get to end after Ctrl-C
-# Threads that Ctrl-C could not stop (blocked in native code): the command line
-# exits without waiting for them.
-ABANDONED = []
 
 
 class ThreadSession(ChunkedSession):
@@ -78,4 +75,4 @@ class Threads(Strategy):
         return ThreadSession(workers, options.chunks_per_worker)
 
 
-__all__ = ["ABANDONED", "ThreadSession", "Threads", "raise_in_thread"]
+__all__ = ["ThreadSession", "Threads", "raise_in_thread"]

@@ -144,13 +144,14 @@ class FunctionExited(RuntimeError):
 
 
 @contextlib.contextmanager
-def _naming_the_item(index, purpose):
-    """An exception from fn names the item; sys.exit() in fn becomes FunctionExited."""
+def _naming_the_item(name, index, purpose):
+    """An exception from fn (called ``name``) names the item; sys.exit() in fn
+    becomes FunctionExited."""
     try:
         yield
     except SystemExit as exc:
-        raise FunctionExited(f"fn called sys.exit({exc.code!r}) on item {index} in the serial "
-                             f"loop {purpose}") from exc
+        raise FunctionExited(f"{name} called sys.exit({exc.code!r}) on item {index} in the "
+                             f"serial loop {purpose}") from exc
     except Exception as exc:
         add_note(exc, f"raised by fn on item {index} in the serial loop {purpose}")
         raise
@@ -251,7 +252,7 @@ class FunctionWorkload(Workload):
         async def awaited():
             results = []
             for index, item in enumerate(self.items):
-                with _naming_the_item(index, purpose):
+                with _naming_the_item(self.name, index, purpose):
                     results.append(await self.fn(item))
             return results
 
@@ -259,7 +260,7 @@ class FunctionWorkload(Workload):
             return asyncio.run(awaited())
         results = []
         for index, item in enumerate(self.items):
-            with _naming_the_item(index, purpose):
+            with _naming_the_item(self.name, index, purpose):
                 results.append(self.fn(item))
             if inspect.isawaitable(results[-1]):
                 if inspect.iscoroutine(results[-1]):
