@@ -140,15 +140,21 @@ def test_report_figures_and_reading():
         assert f["vs_python"] == pytest.approx(python_serial.median / row.median)
         if row.workers > 1:
             assert f["efficiency"] == pytest.approx(f["vs_serial"] / row.workers)
-            assert f["karp_flatt"] == pytest.approx(karp_flatt(f["vs_serial"], row.workers))
+            interval = f["vs_serial_interval"]
+            # Karp-Flatt only where the speedup is above 1x beyond its interval.
+            if interval is None or interval["low"] <= 1.0:
+                assert f["karp_flatt"] is None
+            else:
+                assert f["karp_flatt"] == pytest.approx(karp_flatt(f["vs_serial"], row.workers))
     reading = report.reading("mandelbrot")
-    assert reading.startswith("mandelbrot on 2 workers, speedup over serial: threads: python ")
+    assert ("mandelbrot on 2 workers, speedup over serial [95% interval]: threads: python "
+            in reading)
     assert ", cython " in reading and "; asyncio coroutines" in reading
     text = str(report)
     assert "== mandelbrot (tiny" in text and "vs python" in text
     data = json.loads(report.to_json())
     assert len(data["rows"]) == len(report.rows)
-    assert data["machine"]["nogilkit"] == nogilkit.__version__ and data["machine"]["cpu_model"]
+    assert data["provenance"]["nogilkit"] == nogilkit.__version__ and data["provenance"]["cpu_model"]
 
 
 def test_python_api_is_lazy_and_returns_a_report():

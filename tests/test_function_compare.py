@@ -46,7 +46,7 @@ def test_every_default_strategy_runs_and_is_checked():
     assert all(r.ok for r in report.rows), [r.reason for r in report.rows]
     assert all(r.implementation == "function" and r.size == "5 items" for r in report.rows)
     assert report.facts.items == 5 and report.facts.pickle_error is None
-    assert report.recommendation.startswith(("Use ", "Stay serial: "))
+    assert report.recommendation.startswith(("Use ", "Stay serial: ", "Inconclusive: "))
     assert "== tests.userfuncs.square_sum (5 items) ==" in str(report)
 
 
@@ -246,7 +246,7 @@ def test_recommends_threads_when_they_win():
     text = recommend([row("serial", 1, 1.0, chunks=4), row("threads", 2, 0.52),
                       row("processes:fork", 2, 0.6, startup=0.2)], facts(gil_held=0.02), False)
     assert text.startswith("Use threads x2: 1.92x faster than serial (1 s -> 520 ms for 40 items)")
-    assert "fn holds the GIL 2% of its time, so threads run it in parallel" in text
+    assert "fn holds the GIL 2% of its time, so threads run the rest of it in parallel" in text
     assert "Processes: 1.67x at best (processes:fork x2); they pay 10 µs of pickling" in text
     assert "200 ms to start the pool" in text
 
@@ -285,6 +285,43 @@ def test_unpicklable_and_unsafe_are_said():
     assert text.startswith("Stay serial: no strategy beat the serial run by 10%.")
     assert "Processes could not run: fn cannot be pickled (x)." in text
     assert "threads x2 is ruled out: not thread-safe: item 0 differs." in text
+
+
+def test_one_worker_faster_than_serial_is_noise_never_the_advice():
+    # "threads x1: 1.45x faster than serial" was recommended once: one worker cannot do that.
+    text = recommend([row("serial", 1, 1.0), row("threads", 1, 0.69), row("threads", 2, 0.98)],
+                     facts(gil_held=0.99), False)
+    assert text.startswith("Stay serial")
+    assert "threads x1 measured 1.45x: noise, as one worker cannot beat serial." in text
+
+
+def test_threads_are_never_advised_for_a_function_holding_the_gil():
+    # GIL held 100% never leads to "threads run it in parallel".
+    text = recommend([row("serial", 1, 1.0), row("threads", 2, 0.7),
+                      row("processes:fork", 2, 0.9)], facts(gil_held=1.0), False)
+    assert not text.startswith("Use threads") and "run it in parallel" not in text
+    assert "threads x2 measured 1.43x: noise, as threads cannot gain on a function holding " \
+           "the GIL." in text
+
+
+def test_a_gain_whose_interval_includes_no_difference_is_uncertain():
+    serial = row("serial", 1, 1.0)
+    serial.times = [0.8, 1.0, 1.3]
+    threads = row("threads", 2, 0.8)
+    threads.times = [0.7, 0.8, 1.2]
+    text = recommend([serial, threads], facts(gil_held=0.0), False)
+    assert text.startswith("Use threads x2: 1.25x [")
+    assert "Uncertain: the interval includes no difference" in text
+
+
+def test_on_a_busy_machine_staying_serial_is_inconclusive():
+    control = {"cores_requested": 2, "cores_available": 1.0, "sufficient": False,
+               "samples": [1.0], "load_before": 4.0, "load_after": 4.2}
+    rows = [row("serial", 1, 1.0), row("threads", 2, 0.98)]
+    text = recommend(rows, facts(gil_held=0.0), False, control)
+    assert text.startswith("Inconclusive: the machine was busy (cores available: 1.0 of 2")
+    assert recommend(rows, facts(gil_held=0.0), False, dict(control, sufficient=True,
+                     cores_available=2.0)).startswith("Stay serial")
 
 
 def test_no_recommendation_without_a_serial_run():
@@ -475,3 +512,12 @@ def test_a_coroutine_function_inside_a_running_loop_says_how():
 
     with pytest.raises(RuntimeError, match="this thread already runs one"):
         asyncio.run(main())
+
+
+def test_a_function_that_waits_is_tried_past_the_cores():
+    # time.sleep gets 1.97x on 2 threads, 13x on 16: worker counts must not stop at the cores.
+    report = nogilkit.compare(userfuncs.sleeps, list(range(16)), strategies=["threads"],
+                              repeats=2)
+    assert report.facts.cpu_seconds < 0.5 * report.facts.serial_seconds
+    assert max(r.workers for r in report.rows) == 16
+    assert "it waits: workers tried past the cores" in str(report)

@@ -480,7 +480,7 @@ def test_files_in_the_current_folder_never_stand_in_for_dependencies(tmp_path):
 def test_a_call_holding_the_gil_is_never_sent_to_threads():
     from nogilkit._probe import _recommend
 
-    words = _recommend("holds", 0.99, 1e-3, {1: 1.0, 2: 1.4}, 1e-5, None)
+    words = _recommend("holds", 0.99, 1e-3, {1: 1.0, 2: 1.4}, {2: (1.3, 1.5)}, None, 1e-5, None)
     assert not words.startswith("Use threads") and "noise" in words
 
 

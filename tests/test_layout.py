@@ -20,6 +20,7 @@ PACKAGE = pathlib.Path(nogilkit.__file__).parent
 LAYERS = [
     ("foundation", ["nogilkit._version", "nogilkit._ext", "nogilkit._validation",
                     "nogilkit._runtime", "nogilkit._text", "nogilkit._measure",
+                    "nogilkit._stats", "nogilkit._control", "nogilkit._provenance",
                     "nogilkit._workload"]),
     ("kernels", ["nogilkit.kernels", "nogilkit.reference", "nogilkit.vectorized",
                  "nogilkit.net"]),
@@ -144,7 +145,7 @@ def test_every_strategy_describes_itself(name):
     style, marker = strategy.plot_style
     assert style in ("-", "--", "-.", ":") and isinstance(marker, str) and marker
     assert strategy.phrase is None or strategy.phrase.format(workers=2)
-    assert isinstance(strategy.note("python", 1.0), str)
+    assert isinstance(strategy.note("python", 1.0, True), str)
 
 
 def test_strategies_are_told_apart_in_the_plot():

@@ -61,25 +61,71 @@ def test_karp_flatt():
 
 def test_the_reading_names_each_described_strategy_with_its_notes():
     reading = Report(default_rows()).reading("mandelbrot")
+    # Every row's times are (0.9, 1.0, 1.2) x its median: intervals of 0.75x-1.33x the speedup.
     assert reading == (
-        "mandelbrot on 2 workers, speedup over serial: "
-        "threads: python 1.00x (the GIL serialises pure-Python threads), "
-        "cython 1.82x (the kernel releases the GIL), numpy 1.00x; "
-        "processes (0.20 s to start): python 2.00x, cython 1.25x; "
-        "asyncio coroutines (one thread: they take turns): python 1.00x.")
+        "mandelbrot on 2 workers, speedup over serial [95% interval]: "
+        "threads: python 1.00x [0.75-1.33] (the GIL serialises pure-Python threads), "
+        "cython 1.82x [1.36-2.42] (the kernel releases the GIL), "
+        "numpy 1.00x [0.75-1.33] (no clear difference from serial); "
+        "processes (0.20 s to start): python 2.00x [1.50-2.67], "
+        "cython 1.25x [0.94-1.67] (no clear difference from serial); "
+        "asyncio coroutines (one thread: they take turns): python 1.00x [0.75-1.33] "
+        "(no clear difference from serial).")
     # asyncio+threads declares no phrase: it is in the table, not in the words.
     assert "asyncio+threads" not in reading
 
 
-def test_pure_python_threads_that_scale_are_said_to_run_without_a_gil():
+def test_without_a_gil_is_said_only_where_the_interpreter_says_so():
     rows = [row("python", "serial", 1, 1.0), row("python", "threads", 2, 0.55)]
-    assert "python 1.82x (pure Python in parallel: this interpreter runs without a GIL)" in \
+    free = Report(rows, provenance={"gil_enabled": False}).reading("mandelbrot")
+    assert "(pure Python in parallel: this interpreter runs without a GIL)" in free
+    # The same speedup with the GIL on cannot be parallel Python: it is noise.
+    gil = Report(rows, provenance={"gil_enabled": True}).reading("mandelbrot")
+    assert "without a GIL" not in gil and "(noise: the GIL serialises pure-Python threads)" in gil
+
+
+def test_a_busy_machine_makes_scaling_inconclusive_never_a_finding():
+    rows = [row("cython", "serial", 1, 1.0), row("cython", "threads", 2, 0.95)]
+    control = {"cores_requested": 2, "cores_available": 1.1, "sufficient": False,
+               "samples": [1.1], "load_before": 3.0, "load_after": 3.5}
+    report = Report(rows, provenance={"gil_enabled": True, "control": control})
+    reading = report.reading("mandelbrot")
+    assert reading.startswith("Inconclusive: the machine was busy (cores available: 1.1 of 2")
+    assert "lower bounds, not findings" in reading
+    assert "too few for scaling conclusions" in str(report)
+    # The same rows on free cores are a finding.
+    control = dict(control, cores_available=2.0, sufficient=True)
+    assert "Inconclusive" not in Report(rows, provenance={"control": control}).reading("mandelbrot")
+
+
+def test_one_worker_faster_than_serial_is_labelled_noise():
+    rows = [row("cython", "serial", 1, 1.0), row("cython", "threads", 1, 0.6),
+            row("cython", "threads", 2, 0.5)]
+    report = Report(rows)
+    assert report.figures(rows[1])["note"] == "noise: 1 worker cannot beat serial"
+    assert report.figures(rows[2])["note"] is None
+    assert "noise: 1 worker" in report.table("mandelbrot")
+
+
+def test_coroutines_on_one_thread_faster_than_serial_are_noise():
+    rows = [row("numpy", "serial", 1, 1.0), row("numpy", "asyncio", 2, 0.6)]
+    assert "numpy 1.67x [1.25-2.22] (noise: one thread computes one coroutine at a time)" in \
         Report(rows).reading("mandelbrot")
+
+
+def test_karp_flatt_is_shown_only_beyond_noise_above_1x():
+    rows = [row("cython", "serial", 1, 1.0), row("cython", "threads", 2, 0.95),
+            row("cython", "processes", 2, 1.5), row("cython", "asyncio", 2, 0.5)]
+    report = Report(rows)
+    assert report.figures(rows[1])["karp_flatt"] is None  # 1.05x, interval includes 1
+    assert report.figures(rows[2])["karp_flatt"] is None  # slower than serial
+    assert report.figures(rows[3])["karp_flatt"] == pytest.approx(0.0)
 
 
 def test_a_slow_kernel_on_threads_gets_no_explanation():
     rows = [row("cython", "serial", 1, 1.0), row("cython", "threads", 2, 0.95)]
-    assert Report(rows).reading("mandelbrot").endswith("threads: cython 1.05x.")
+    assert Report(rows).reading("mandelbrot").endswith(
+        "threads: cython 1.05x [0.79-1.40] (no clear difference from serial).")
 
 
 def test_start_methods_and_clusters_say_their_shape():
@@ -165,14 +211,19 @@ def test_every_column_has_a_header_and_writes_none_as_a_dash():
         if column.text is not str:
             assert column.text(None) == "-"
     keys = [c.key for c in COLUMNS if c.key]
-    assert keys == ["vs_python", "vs_serial", "efficiency", "karp_flatt", "over_ideal"]
+    assert keys == ["vs_python", "vs_serial", "vs_serial_interval", "efficiency", "karp_flatt",
+                    "over_ideal", "note"]
 
 
 def test_json_holds_every_row_with_its_figures_and_the_readings():
-    report = Report(default_rows(), config={"size": "small"}, machine={"cpu_count": 2})
+    report = Report(default_rows(), config={"size": "small"}, provenance={"cpu_count": 2})
     data = json.loads(report.to_json())
     assert len(data["rows"]) == len(report.rows)
     assert data["rows"][2]["vs_serial"] == pytest.approx(2.0)
     assert data["rows"][2]["median"] == pytest.approx(0.5)
     assert data["readings"]["mandelbrot"] == report.reading("mandelbrot")
     assert Row.from_dict(data["rows"][2]) == report.rows[2]
+    assert data["rows"][2]["vs_serial_interval"] == pytest.approx(
+        {"value": 2.0, "low": 1.5, "high": 2.0 * 1.2 / 0.9})
+    assert Report.from_dict(data).rows == report.rows
+    assert Report.from_dict(data).provenance == {"cpu_count": 2}

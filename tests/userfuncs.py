@@ -127,3 +127,9 @@ def exits(item):
 async def never_awaits(item):
     """A coroutine function that does not wait: no gain from gathering."""
     return item * 2
+
+
+def sleeps(item):
+    """Waits 5 ms, as an I/O call would: no CPU, no GIL held."""
+    time.sleep(0.005)
+    return item

@@ -7,6 +7,7 @@ process.
 """
 
 import math
+import os
 import pickle
 import statistics
 import sys
@@ -180,9 +181,30 @@ def run_calls(call, shares, deadline, phase):
 # -- the GIL and pickling ----------------------------------------------------------
 
 
+def run_queue_clock():
+    """A function returning the seconds the calling thread has so far spent
+    runnable but not running (waiting for a CPU), or None where the OS does
+    not say (Linux does: the second field of /proc/self/task/<tid>/schedstat)."""
+    try:
+        fd = os.open(f"/proc/self/task/{threading.get_native_id()}/schedstat", os.O_RDONLY)
+    except (OSError, AttributeError):
+        return None
+
+    def waited():
+        return int(os.pread(fd, 128, 0).split()[1]) * 1e-9
+
+    try:
+        waited()
+    except (OSError, ValueError, IndexError):
+        os.close(fd)
+        return None
+    waited.close = lambda: os.close(fd)
+    return waited
+
+
 def gil_held_fraction(call, call_time, min_time, deadline):
     """(fraction of wall time the GIL was held while calls ran in one thread,
-    the last call's result).
+    the last call's result, whether scheduling delay was left out).
 
     A monitor (the calling thread) sleeps ``INTERVAL`` (1 ms) with
     ``time.sleep``, which releases the GIL, and then needs the GIL back to
@@ -197,26 +219,38 @@ def gil_held_fraction(call, call_time, min_time, deadline):
     and releasing is placed within about one cycle (about 6 ms). A small
     switch interval such as 0.1 ms would not work: the monitor would then
     get the GIL from a pure-Python holder as quickly as from a releasing one.
+
+    On a busy machine a cycle is also late when the OS gives the monitor no
+    CPU. On Linux the kernel counts each thread's time in the run queue
+    (runnable, not running); a thread waiting for the GIL sleeps on a
+    condition and is not in the run queue. That time is taken out of each
+    cycle, so a starved CPU does not read as GIL time. Elsewhere it cannot
+    be, and the figure includes scheduling delay.
     """
     calls = max(1, math.ceil(max(min_time, GIL_PHASE_MIN_TIME) / call_time))
     held = total = 0.0
+    waited = run_queue_clock()
     old = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL)
     try:
         batch = _Batch(call, [calls], deadline, "gil")
-        last = time.perf_counter()
+        last, queued = time.perf_counter(), waited() if waited else 0.0
         while batch.running():
             deadline.check("gil")
             time.sleep(INTERVAL)
-            now = time.perf_counter()
-            cycle, last = now - last, now
+            now, in_queue = time.perf_counter(), waited() if waited else 0.0
+            # The part of the cycle the OS did not withhold: sleep, GIL wait, slack.
+            cycle = max(0.0, (now - last) - (in_queue - queued))
+            last, queued = now, in_queue
             total += cycle
             if cycle > INTERVAL + LATE:
                 held += cycle
         result = batch.wait()[1]
     finally:
         sys.setswitchinterval(old)
-    return (min(1.0, held / total) if total else 0.0), result
+        if waited:
+            waited.close()
+    return (min(1.0, held / total) if total else 0.0), result, waited is not None
 
 
 def pickle_cost(fn, args, kwargs, result):

@@ -10,9 +10,17 @@ call_time
 speedups
     The same calls spread over 1, 2, 4, ... threads (up to the available CPUs,
     or the counts given in ``threads``): throughput on n threads over
-    throughput on one thread, best of 3 measurements each. The total number of
+    throughput on one thread, the median of 5 measurements each, taken in
+    interleaved rounds, with a 95% bootstrap interval. The total number of
     calls is rounded up to a multiple of n so that every thread does the same
-    number of calls.
+    number of calls. A call that mostly waits (it releases the GIL and uses
+    under half a CPU while it runs, as ``time.sleep`` or I/O) is also tried
+    on more threads than cores (up to 32): waiting scales past them.
+control
+    The contention control (``nogilkit._control``), sampled once per round of
+    the scaling phase: how many cores the machine actually gave. When it saw
+    too few, a lack of speedup is "inconclusive", not a reason to stay
+    serial.
 gil_held
     The fraction of wall time the GIL is held while ``fn`` runs in one thread,
     read by a monitor thread that needs the GIL every millisecond (see
@@ -20,9 +28,11 @@ gil_held
     holding and releasing is placed within about 6 ms, so the figure is
     meaningful for stretches longer than that; a function that switches
     faster (say, 0.1 ms of Python between short nogil calls) lets the monitor
-    in at every release and reads as releasing. A busy machine can delay the
-    monitor by more than its 2 ms margin and push small values up by a few
-    percent. The switch interval is restored afterwards.
+    in at every release and reads as releasing. On Linux the time the OS kept
+    the monitor waiting for a CPU (its run-queue wait, from schedstat) is
+    left out, so a busy machine does not read as GIL time
+    (``scheduling_delay_excluded``); elsewhere the figure includes it. The
+    switch interval is restored afterwards.
 pickle cost
     Seconds and bytes of ``pickle.dumps``/``loads`` of ``(fn, args, kwargs)``
     and of the result: what a process pool pays per call, beyond its own
@@ -49,18 +59,24 @@ phase it came from.
 """
 
 import statistics
+import time
 import types
 from dataclasses import asdict, dataclass
 
+from ._control import Control, busy, describe
 from ._measure import Deadline, gil_held_fraction, pickle_cost, run_calls
+from ._provenance import provenance
 from ._runtime import available_cpus, gil_enabled, native_pools_limited
+from ._stats import ratio_interval
 from ._text import format_seconds, format_table
 from ._validation import finite_float, positive_int, sequence
 
 __all__ = ["ProbeResult", "Statement", "probe"]
 
 REPEATS = 5  # measurements of call_time (median)
-SCALING_REPEATS = 3  # measurements per thread count (best)
+SCALING_REPEATS = 5  # measurements per thread count (median, interval), interleaved
+WAITING_CPU_SHARE = 0.5  # a call using less CPU than this share of its time waits
+MAX_WAITING_THREADS = 32  # thread counts tried past the cores for waiting calls
 RELEASES_BELOW, HOLDS_ABOVE = 0.25, 0.75  # gil_held thresholds of the verdict
 USEFUL_SPEEDUP = 1.2  # threads are recommended from this speedup on
 PICKLE_SHARE = 0.1  # processes pay off when pickling costs under this share of a call
@@ -79,6 +95,10 @@ class ProbeResult:
         Fraction of the call's wall time the GIL was held (None without a GIL).
     speedups : dict
         Thread count -> throughput over that of one thread.
+    speedup_intervals : dict
+        Thread count -> (low, high), the speedup's 95% bootstrap interval.
+    cpu_share : float
+        CPU seconds per wall second of a call on one thread (under 0.5: it waits).
     pickle_time, pickle_bytes : float or None, int or None
         Pickle round trip of (fn, args, kwargs) and of the result; None if
         they cannot be pickled.
@@ -90,6 +110,13 @@ class ProbeResult:
         What to use and why, in one or two sentences.
     blas_pinned : bool
         Whether native thread pools were limited to one thread (threadpoolctl).
+    scheduling_delay_excluded : bool
+        Whether ``gil_held`` leaves out the time the OS kept the monitor from
+        a CPU (Linux); elsewhere it includes that scheduling delay.
+    control : dict
+        The contention control's summary (``nogilkit._control``).
+    provenance : dict
+        Where the figures came from (see the README's provenance table).
     """
 
     call_time: float
@@ -101,18 +128,28 @@ class ProbeResult:
     verdict: str
     recommendation: str
     blas_pinned: bool
+    speedup_intervals: dict = None
+    cpu_share: float = None
+    scheduling_delay_excluded: bool = False
+    control: dict = None
+    provenance: dict = None
 
     def to_dict(self):
-        """A JSON-ready dict (thread counts as string keys)."""
+        """A JSON-ready dict (thread counts as string keys), provenance first."""
         d = asdict(self)
         d["speedups"] = {str(n): s for n, s in self.speedups.items()}
-        return d
+        d["speedup_intervals"] = {str(n): list(i) for n, i in (self.speedup_intervals or {}).items()}
+        return {"provenance": d.pop("provenance"), **d}
 
     def __str__(self):
-        rows = [("call time", format_seconds(self.call_time)),
-                ("GIL held", "n/a (no GIL)" if self.gil_held is None
-                 else f"{self.gil_held:.0%}")]
-        rows += [(f"speedup, {n} threads", f"{s:.2f}x")
+        held = ("n/a (no GIL)" if self.gil_held is None else f"{self.gil_held:.0%}" + (
+            "" if self.scheduling_delay_excluded else " (scheduling delay included)"))
+        rows = [("call time", format_seconds(self.call_time)), ("GIL held", held)]
+        if self.cpu_share is not None:
+            rows.append(("CPU use while running", f"{self.cpu_share:.0%}"))
+        intervals = self.speedup_intervals or {}
+        rows += [(f"speedup, {n} threads", f"{s:.2f}x" + (
+                  f" [{intervals[n][0]:.2f}-{intervals[n][1]:.2f}]" if n in intervals else ""))
                  for n, s in self.speedups.items() if n > 1]
         if self.pickle_error is None:
             rows.append(("pickle round trip",
@@ -120,6 +157,7 @@ class ProbeResult:
         else:
             rows.append(("pickle round trip", f"fails: {self.pickle_error}"))
         rows += [("native pools pinned", "yes" if self.blas_pinned else "no"),
+                 ("contention control", describe(self.control)),
                  ("verdict", self.verdict)]
         lines = format_table(("measure", "value"), rows)
         return "\n".join([*lines, "", self.recommendation])
@@ -165,17 +203,23 @@ def probe(fn, args=(), kwargs=None, *, threads=None, min_time=0.2, timeout=60.0)
         return fn(*args, **kwargs)
 
     with native_pools_limited() as pinned:
-        number, call_time, result = _time_calls(call, min_time, deadline)
-        speedups = _scaling(call, number, counts, deadline)
-        gil = gil_enabled()
-        gil_held = gil_held_fraction(call, call_time, min_time, deadline)[0] if gil else None
+        number, call_time, cpu_share, result = _time_calls(call, min_time, deadline)
+        gil_held, excluded = None, False
+        if gil_enabled():
+            gil_held, _, excluded = gil_held_fraction(call, call_time, min_time, deadline)
+        verdict = _verdict(gil_held)
+        if threads is None and verdict in ("releases", "no-gil") and cpu_share < WAITING_CPU_SHARE:
+            counts = _waiting_counts(counts)
+        control = Control(max(counts))
+        speedups, intervals = _scaling(call, number, counts, deadline, control)
     deadline.check("pickle")
     pickle_time, pickle_bytes, pickle_error = pickle_cost(fn, args, kwargs, result)
-    verdict = _verdict(gil_held)
-    recommendation = _recommend(verdict, gil_held, call_time, speedups,
+    summary = control.summary()
+    recommendation = _recommend(verdict, gil_held, call_time, speedups, intervals, summary,
                                 pickle_time, pickle_error)
     return ProbeResult(call_time, gil_held, speedups, pickle_time, pickle_bytes,
-                       pickle_error, verdict, recommendation, bool(pinned))
+                       pickle_error, verdict, recommendation, bool(pinned), intervals,
+                       cpu_share, excluded, summary, provenance(control))
 
 
 # Arguments -----------------------------------------------------------------
@@ -229,14 +273,24 @@ def _positive(name, value):
 # Phases --------------------------------------------------------------------
 
 def _time_calls(call, min_time, deadline):
-    """(calls per measurement, median seconds per call, a result), timeit-style."""
+    """(calls per measurement, median seconds per call, CPU seconds per wall
+    second, a result), timeit-style."""
     number = None
     for number in _numbers():
         elapsed, result = run_calls(call, [number], deadline, "timing")
         if elapsed >= min_time:
             break
+    cpu = time.process_time()
     times = [run_calls(call, [number], deadline, "timing")[0] for _ in range(REPEATS)]
-    return number, statistics.median(times) / number, result
+    cpu_share = (time.process_time() - cpu) / sum(times)
+    return number, statistics.median(times) / number, min(cpu_share, 1.0), result
+
+
+def _waiting_counts(counts):
+    """``counts`` and more threads than cores, for a call that mostly waits."""
+    more = {n for n in (2 * max(counts), 4 * max(counts), 16, MAX_WAITING_THREADS)
+            if n <= MAX_WAITING_THREADS}
+    return sorted(set(counts) | more)
 
 
 def _numbers():
@@ -248,16 +302,21 @@ def _numbers():
         scale *= 10
 
 
-def _scaling(call, number, counts, deadline):
-    """Thread count -> throughput over that of one thread."""
+def _scaling(call, number, counts, deadline, control):
+    """(thread count -> throughput over that of one thread, thread count ->
+    its 95% interval), measured in interleaved rounds, ``control`` sampled
+    once per round."""
     total = max(number, max(counts))
-    rates = {}
-    for n in counts:
-        per_thread = -(-total // n)  # ceil
-        best = min(run_calls(call, [per_thread] * n, deadline, "scaling")[0]
-                   for _ in range(SCALING_REPEATS))
-        rates[n] = per_thread * n / best
-    return {n: rates[n] / rates[1] for n in counts}
+    per_call = {n: [] for n in counts}  # seconds per call, one per round
+    for _ in range(SCALING_REPEATS):
+        control.sample()
+        for n in counts:
+            per_thread = -(-total // n)  # ceil
+            elapsed = run_calls(call, [per_thread] * n, deadline, "scaling")[0]
+            per_call[n].append(elapsed / (per_thread * n))
+    intervals = {n: ratio_interval(per_call[1], per_call[n]) for n in counts}
+    return ({n: i.value for n, i in intervals.items()},
+            {n: (i.low, i.high) for n, i in intervals.items() if n > 1})
 
 
 # Verdict and advice --------------------------------------------------------
@@ -272,8 +331,15 @@ def _verdict(gil_held):
     return "partial"
 
 
-def _recommend(verdict, gil_held, call_time, speedups, pickle_time, pickle_error):
-    """One or two sentences: what to use, the measured gain, why."""
+def _recommend(verdict, gil_held, call_time, speedups, intervals, control, pickle_time,
+               pickle_error):
+    """One or two sentences: what to use, the measured gain, why.
+
+    Threads are recommended on a gain of ``USEFUL_SPEEDUP`` whose interval
+    excludes 1x, never for a call holding the GIL (a speedup measured then is
+    noise). When the control saw a busy machine, a missing gain is
+    inconclusive, not a reason to stay serial.
+    """
     if verdict == "partial":
         why = f"the call holds the GIL {gil_held:.0%} of the time"
     else:
@@ -281,23 +347,31 @@ def _recommend(verdict, gil_held, call_time, speedups, pickle_time, pickle_error
                "no-gil": "this interpreter runs without a GIL"}[verdict]
     if len(speedups) == 1:
         gain = "threads not measured (only 1 thread)"
-        best_n, best = 1, 1.0
+        best_n, best, low = 1, 1.0, 1.0
     else:
         best_n, best = max(((n, s) for n, s in speedups.items() if n > 1),
                            key=lambda item: item[1])
-        gain = f"threads give {best:.1f}x on {best_n} threads"
+        low, high = intervals[best_n]
+        gain = f"threads give {best:.1f}x [{low:.2f}-{high:.2f}] on {best_n} threads"
+    crowded = busy(control)
     if verdict == "holds" and best >= USEFUL_SPEEDUP:
         # A call that holds the GIL cannot run faster on threads: one speedup
         # measured on a noisy machine does not overrule the GIL reading.
         gain = (f"threads measured {best:.1f}x on {best_n} threads, which a call holding the "
                 "GIL cannot gain: noise")
+    elif best >= USEFUL_SPEEDUP and low > 1.0:
+        return f"Use threads: {best:.1f}x [{low:.2f}-{high:.2f}] on {best_n} threads; {why}."
     elif best >= USEFUL_SPEEDUP:
-        return f"Use threads: {best:.1f}x on {best_n} threads; {why}."
+        return (f"Probably threads: {best:.1f}x on {best_n} threads, but uncertain: the "
+                f"interval [{low:.2f}-{high:.2f}] includes no difference; {why}.")
     if verdict in ("releases", "no-gil"):
         if len(speedups) == 1:
             return f"Use threads: {why} (scaling not measured: only 1 thread asked for)."
+        if crowded:
+            return (f"Inconclusive, probably threads: {why}, but the machine was busy "
+                    f"({describe(control)}), so {gain} says little; measure again on free cores.")
         return (f"Stay serial: {gain} although {why}; the call may be limited by "
-                "memory bandwidth, by a lock, or by a busy machine.")
+                "memory bandwidth or by a lock.")
     if pickle_error is not None:
         return (f"Stay serial: {why} ({gain}), and processes are ruled out: "
                 f"pickling fails ({pickle_error}).")

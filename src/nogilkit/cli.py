@@ -40,6 +40,11 @@ def _compare(args, parser):
             plot = engine.DEFAULT_PLOT
         if args.json:
             check_output("--json", args.json)
+        baseline = None
+        if args.baseline:
+            from .engine.baseline import load_report
+
+            baseline = load_report(args.baseline)
         if plot:
             from .engine.report import plot_path
 
@@ -61,9 +66,18 @@ def _compare(args, parser):
     except FunctionExited as exc:
         print(f"nogilkit compare: {exc}", file=sys.stderr)
         return 1
+    against = None
+    if baseline is not None:
+        from .engine.baseline import BaselineComparison
+
+        against = BaselineComparison(report, baseline, label=args.baseline)
     # What was measured is saved before anything else can fail.
-    _write_json(args.json, report.to_dict())
+    _write_json(args.json, dict(report.to_dict(), **(
+        {"against_baseline": against.to_dict()} if against else {})))
     print(report)
+    if against is not None:
+        print()
+        print(against)
     if plot:
         print(f"wrote {report.plot(plot)}")
     elif not args.no_plot:
@@ -182,8 +196,14 @@ def progress_bar():
 
 
 def _write_json(path, data):
-    """Write ``data`` as JSON to ``path`` (whole or not at all) and say so."""
+    """Write ``data`` as JSON to ``path`` (whole or not at all) and say so; a
+    result without its own provenance block (one with no contention control)
+    gets one now, first."""
     if path:
+        if "provenance" not in data:
+            from ._provenance import provenance
+
+            data = {"provenance": provenance(), **data}
         text = json.dumps(data, indent=2)
         write_atomically(path, lambda f: f.write(text.encode()))
         print(f"wrote {path}")
@@ -373,7 +393,9 @@ def build_parser():
                          help="worker counts (default 1, 2 and all available CPUs)")
     compare.add_argument("--size", help="tiny, small, medium or large (default small)")
     compare.add_argument("--repeat", type=_positive, default=5,
-                         help="timed runs per combination after a warm-up (default 5)")
+                         help="timed samples per combination after a warm-up (default 5; "
+                              "more while a speedup's 95%% interval is wider than +-5%%, "
+                              "fewer, at least 3, for slow runs)")
     compare.add_argument("--start-method", choices=START_METHODS,
                          help="process start method (default forkserver, else spawn)")
     compare.add_argument("--pool", choices=POOL_APIS, default="executor",
@@ -391,6 +413,9 @@ def build_parser():
     compare.add_argument("--chunks-per-worker", type=_positive, default=4,
                          help="chunks per worker (default 4)")
     compare.add_argument("--json", metavar="PATH", help="write the report as JSON")
+    compare.add_argument("--baseline", metavar="OLD.json",
+                         help="a report saved with --json: show the same combinations side by "
+                              "side, the change with its interval, regressions marked")
     compare.add_argument("--plot", metavar="PATH",
                          help="write the speedup plot (default nogilkit-compare.png when "
                               "matplotlib is installed)")

@@ -34,6 +34,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from . import _validation
+from ._control import Control, busy, describe
+from ._provenance import provenance
 from ._runtime import available_cpus, default_start_method
 from ._text import ByName, format_table
 from .kernels._mandelbrot import DEFAULT_REGION, MandelbrotWorkload, mandelbrot
@@ -109,6 +111,8 @@ class MixedResult(ByName):
     workers: int
     available_cpus: int
     variants: tuple
+    control: dict = None  # the contention control's summary, sampled around each variant
+    provenance: dict = None
 
     def __str__(self):
         header = ("variant", "lag p50 ms", "lag p99 ms", "lag max ms", "req p50 ms", "req p99 ms",
@@ -123,11 +127,16 @@ class MixedResult(ByName):
         title = (f"an asyncio service answering {self.rate:g} requests/s for {self.duration:g} s "
                  f"while CPU work runs on {self.workers} worker(s); {self.available_cpus} CPUs; "
                  f"lag = how late a {LAG_INTERVAL * 1e3:g} ms timer fires")
-        return "\n".join([title, *format_table(header, rows, left=(0, -1))])
+        lines = [title, *format_table(header, rows, left=(0, -1))]
+        if self.control:
+            lines.append(f"contention control: {describe(self.control)}" + (
+                ": the machine was busy, so lags and rates include other work's delays"
+                if busy(self.control) else ""))
+        return "\n".join(lines)
 
     def to_dict(self):
         return {
-            "rate": self.rate, "duration": self.duration, "workers": self.workers,
+            "provenance": self.provenance, "control": self.control, "rate": self.rate, "duration": self.duration, "workers": self.workers,
             "available_cpus": self.available_cpus, "lag_interval": LAG_INTERVAL,
             "variants": [dict(asdict(v), **v.summary()) for v in self.variants],
         }
@@ -295,16 +304,20 @@ def service_under_load(variants=None, *, duration=3.0, rate=100.0, workers=None,
     expected = mandelbrot(PARAMS["width"], PARAMS["height"], PARAMS["max_iter"])
     descriptions = dict(VARIANTS)
     context = multiprocessing.get_context(default_start_method())
+    control = Control(workers + 1)  # the CPU work's workers and the service's loop
     results = []
     for done, name in enumerate(variants):
         if progress:
             progress(done, len(variants), name)
+        control.sample()
         results.append(_one_variant(name, descriptions[name], workers, expected, context,
                                     duration, rate, timeout))
+    control.sample()
     if progress:
         progress(len(variants), len(variants), "done")
     return MixedResult(rate=rate, duration=duration, workers=workers,
-                       available_cpus=available_cpus(), variants=tuple(results))
+                       available_cpus=available_cpus(), variants=tuple(results),
+                       control=control.summary(), provenance=provenance(control))
 
 
 def _one_variant(name, description, workers, expected, context, duration, rate, timeout):

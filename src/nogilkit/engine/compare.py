@@ -8,8 +8,10 @@ serial, threads, processes and asyncio on 1, 2 and all cores.
 
 import contextlib
 
-from .._runtime import (START_METHODS, available_cpus, build_info, cpu_model,
-                        default_start_method, missing, native_pools_limited, system_info)
+from .._control import Control
+from .._provenance import provenance
+from .._runtime import (START_METHODS, available_cpus, build_info, default_start_method,
+                        missing, native_pools_limited)
 from ..strategies import STRATEGIES, WITH_START_METHOD, Options, get_strategy
 from ..workloads import IMPLEMENTATIONS, WORKLOADS, get_workload
 from .harness import run_group
@@ -112,8 +114,11 @@ def compare(workloads=DEFAULT_WORKLOADS, implementations=DEFAULT_IMPLEMENTATIONS
     size : str
         ``tiny``, ``small``, ``medium`` or ``large`` (see each workload).
     repeats : int
-        Timed runs per combination after one untimed warm-up (fewer, but at
-        least 3, for runs slower than ``max_seconds / repeats``).
+        Timed samples per combination after one untimed warm-up (fewer, but
+        at least 3, for samples slower than ``max_seconds / repeats``; more,
+        within ``max_seconds`` per row, while a speedup's 95% interval is
+        wider than +-5%). A sample lasts at least 0.1 s: shorter runs are
+        repeated within it and the times are per run.
     options : Options, optional
         Start method, pool API, chunksize, transfer of arrays, chunks per worker.
     progress : callable, optional
@@ -133,15 +138,16 @@ def compare(workloads=DEFAULT_WORKLOADS, implementations=DEFAULT_IMPLEMENTATIONS
         from .pythons import compare_across
 
         return compare_across(pythons, workloads, implementations, strategies, workers,
-                              size=size, repeats=repeats, options=options,
-                              machine=machine_info(), progress=progress)
+                              size=size, repeats=repeats, options=options, progress=progress)
     todo = plan(workloads, implementations, strategies, workers)
     report = Report(rows=[], config={
         "workloads": workloads, "implementations": implementations, "strategies": strategies,
         "workers": workers or {w: default_workers(w) for w in workloads}, "size": size,
         "repeats": repeats, "max_seconds": max_seconds,
         "options": vars(options), "descriptions": {},
-    }, machine=machine_info())
+    })
+    # One control for the whole comparison, sampled once per round of every group.
+    control = Control(max(n for _, _, _, n in todo))
     problems = {}  # each closed at the end: io's holds a server process
     groups = {}  # (workload, implementation) -> [(strategy, workers)], in plan order
     for w, i, s, n in todo:
@@ -157,15 +163,13 @@ def compare(workloads=DEFAULT_WORKLOADS, implementations=DEFAULT_IMPLEMENTATIONS
                 cleanup.callback(problems[w].close)
                 report.config["descriptions"][w] = problems[w].description
             report.rows.extend(run_group(get_workload(w), problems[w], i, combos, options,
-                                         repeats=repeats, max_seconds=max_seconds))
+                                         repeats=repeats, max_seconds=max_seconds,
+                                         control=control))
             done += len(combos)
+    report.provenance = provenance(control)
     if progress:
         progress(len(todo), len(todo), "done")
     return report
-
-
-def machine_info():
-    return dict(system_info(), cpu_model=cpu_model())
 
 
 def availability():

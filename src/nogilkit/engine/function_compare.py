@@ -28,7 +28,10 @@ from .._validation import sequence
 from ..strategies import Options, get_strategy
 from ..workloads import CheckFailed
 from ..workloads.function import FunctionWorkload
-from .compare import default_workers, machine_info, strategy_names, worker_counts
+from .._control import Control, busy, describe
+from .._provenance import provenance
+from .._stats import ratio_interval
+from .compare import default_workers, strategy_names, worker_counts
 from .harness import run_group
 from .report import Report
 
@@ -38,6 +41,8 @@ __all__ = ["FunctionReport", "compare_function", "current_folder_importable", "d
 MIN_GAIN = 1.10  # a strategy must beat serial by this factor to be recommended
 SAME_WITHIN = 1.05  # rows this close to the fastest are a tie: the simplest is named
 COROUTINE_WORKERS = (4, 16)  # concurrency limits for a coroutine function
+WAITING_WORKERS = (8, 16)  # also tried for a function that mostly waits
+WAITING_GIL_SHARE, WAITING_CPU_SHARE = 0.25, 0.5  # ... which releases the GIL, uses little CPU
 
 
 def default_strategies(coroutine, start_method=None):
@@ -82,13 +87,13 @@ def compare_function(fn, items, *, strategies=None, workers=None, check=None, re
         The engine's report (print it, ``to_json()``, ``plot()``) with the
         measured ``facts`` and the ``recommendation``.
     """
+    chosen = workers
     workload, strategies, workers, options = _validate(fn, items, strategies, workers, check,
                                                        repeats, options)
-    combos = [(get_strategy(s), n) for s in strategies for n in ([1] if s == "serial" else workers)]
     report = FunctionReport(rows=[], config={
         "function": workload.name, "items": len(workload.items), "strategies": strategies,
-        "workers": workers, "repeats": repeats, "max_seconds": max_seconds,
-        "options": vars(options), "descriptions": {}}, machine=machine_info())
+        "repeats": repeats, "max_seconds": max_seconds,
+        "options": vars(options), "descriptions": {}})
     with native_pools_limited() as pinned:
         report.config["blas_threads_pinned"] = pinned
         if progress:
@@ -97,17 +102,27 @@ def compare_function(fn, items, *, strategies=None, workers=None, check=None, re
             problem = workload.prepare(workload.size)
         except CheckFailed as exc:  # two serial loops differ
             raise ValueError(f"fn: {exc}") from None
+        if chosen is None and _waits(workload.facts):
+            # Waiting scales past the cores: 16 threads sleeping overlap 16 waits.
+            workers = sorted({*workers, *(min(n, len(workload.items)) for n in WAITING_WORKERS)})
+        report.config["workers"] = workers
+        combos = [(get_strategy(s), n) for s in strategies
+                  for n in ([1] if s == "serial" else workers)]
+        control = Control(max(n for _, n in combos))
         report.config["descriptions"][workload.name] = problem.description
         try:
             report.rows = run_group(workload, problem, workload.implementation, combos, options,
-                                    repeats=repeats, max_seconds=max_seconds, progress=progress)
+                                    repeats=repeats, max_seconds=max_seconds, progress=progress,
+                                    control=control)
         finally:
             problem.close()
+    report.provenance = provenance(control)
     for row in report.rows:
         if row.status == "failed" and row.reason.startswith("wrong result: "):
             row.reason = _failure(row)
     report.facts = workload.facts
-    report.recommendation = recommend(report.rows, workload.facts, workload.coroutine)
+    report.recommendation = recommend(report.rows, workload.facts, workload.coroutine,
+                                      report.provenance["control"])
     return report
 
 
@@ -133,6 +148,14 @@ def _validate(fn, items, strategies, workers, check, repeats, options):
     # More workers than items would idle: a row per useful count.
     workers = sorted({min(n, len(items)) for n in workers})
     return workload, strategies, workers, options or Options()
+
+
+def _waits(facts):
+    """Whether the function mostly waits: it releases the GIL and its serial
+    loop used under half a CPU."""
+    return (facts.gil_held is not None and facts.gil_held < WAITING_GIL_SHARE
+            and facts.cpu_seconds is not None
+            and facts.cpu_seconds < WAITING_CPU_SHARE * facts.serial_seconds)
 
 
 def _family(strategy):
@@ -161,14 +184,27 @@ def _label(row):
     return f"{row.strategy} x{row.workers}"
 
 
-def recommend(rows, facts, coroutine):
+def _candidate(row, facts):
+    """Whether a row can be the recommended one: one worker cannot beat serial
+    (a gain there is noise), nor can threads on a function holding the GIL
+    under an interpreter that has one."""
+    if row.workers == 1 and not get_strategy(row.strategy).via_event_loop:
+        return False
+    return not (_family(row.strategy) == "threads" and _holds_gil(facts))
+
+
+def recommend(rows, facts, coroutine, control=None):
     """What to use, its measured gain over serial, and why; in a few sentences.
 
     A family of strategies (threads, processes, asyncio) with any row whose
     results differed is ruled out whole: another row of it that happened to
     pass proves nothing. Among rows within ``SAME_WITHIN`` of the fastest,
     the simplest is named: threads before processes, a plain pool before one
-    behind an event loop, then the shortest start-up.
+    behind an event loop, then the shortest start-up. Rows that cannot gain
+    (one worker; threads on a function holding the GIL) are never named, and
+    a gain whose interval includes "no difference" is called uncertain.
+    ``control``, a Control's summary: when it saw too few cores, staying
+    serial is inconclusive rather than a finding.
     """
     serial = next((r for r in rows if r.strategy == "serial"), None)
     if serial is None or not serial.ok:
@@ -178,7 +214,8 @@ def recommend(rows, facts, coroutine):
     unsafe = {_family(r.strategy) for r in rows if r.status == "failed" and r.strategy != "serial"}
     measured = [r for r in rows if r.ok and r.strategy != "serial"
                 and _family(r.strategy) not in unsafe]
-    fastest = min(measured, key=lambda r: r.median, default=None)
+    candidates = [r for r in measured if _candidate(r, facts)]
+    fastest = min(candidates, key=lambda r: r.median, default=None)
     failures = {}  # the kind of failure, before its detail -> (first reason, rows)
     for r in rows:
         if r.status == "failed":
@@ -186,23 +223,42 @@ def recommend(rows, facts, coroutine):
     ruled_out = [f"{' and '.join(labels)} {'is' if len(labels) == 1 else 'are'} ruled out: "
                  f"{reason}." for reason, labels in failures.values()]
     if fastest is not None and base / fastest.median >= MIN_GAIN:
-        best = min((r for r in measured if r.median <= fastest.median * SAME_WITHIN),
+        best = min((r for r in candidates if r.median <= fastest.median * SAME_WITHIN),
                    key=_simplicity)
-        head = (f"Use {_label(best)}: {base / best.median:.2f}x faster than serial "
+        gain = ratio_interval(serial.times, best.times)
+        head = (f"Use {_label(best)}: {_times(gain, base / best.median)} faster than serial "
                 f"({seconds(base)} -> {seconds(best.median)} for {facts.items} items), its "
                 "results checked against the serial loop.")
+        if gain is not None and gain.includes(1.0):
+            head += " Uncertain: the interval includes no difference; run it again, on a quieter machine."
         if best is not fastest:
             head += (f" ({_label(fastest)} measured {base / fastest.median:.2f}x, within "
                      f"{SAME_WITHIN - 1:.0%}: the simpler one is named.)")
-        reasons = [_why_best(best, facts, base, unsafe), *_peers(best, measured, base)]
+        reasons = [_why_best(best, facts, base, unsafe), *_peers(best, candidates, base)]
         winner = _family(best.strategy)
     else:
         head = "Stay serial: no strategy beat the serial run by 10%" + (
             f" (the fastest, {_label(fastest)}, ran at {base / fastest.median:.2f}x)."
             if fastest else ".")
+        if busy(control):
+            head = (f"Inconclusive: the machine was busy ({describe(control)}), so no "
+                    "strategy's gain could show; " + head[0].lower() + head[1:])
         reasons, winner = [], None
+    noise = [r for r in measured if not _candidate(r, facts) and base / r.median >= MIN_GAIN]
+    if noise:
+        reasons.append(", ".join(f"{_label(r)} measured {base / r.median:.2f}x" for r in noise)
+                       + ": noise, as " + ("one worker cannot beat serial" if all(
+                           r.workers == 1 for r in noise) else "threads cannot gain on a "
+                           "function holding the GIL") + ".")
     reasons += _why_not(rows, measured, facts, base, winner, coroutine)
     return " ".join([head, *reasons, *ruled_out])
+
+
+def _times(interval, value):
+    """'1.85x [1.80-1.90]', or '1.85x' without an interval."""
+    if interval is None:
+        return f"{value:.2f}x"
+    return f"{interval.value:.2f}x [{interval.low:.2f}-{interval.high:.2f}]"
 
 
 def _simplicity(row):
@@ -248,8 +304,8 @@ def _why_best(best, facts, base, unsafe):
         return (f"Awaited one by one, each call's waits add up; with {best.workers} in flight "
                 "they overlap on one thread.")
     if family == "threads":
-        return (f"Why: {_gil_words(facts)}, so threads run it in parallel, sharing memory: "
-                "nothing is pickled and the pool starts in milliseconds.")
+        return (f"Why: {_gil_words(facts)}, so threads run the rest of it in parallel, sharing "
+                "memory: nothing is pickled and the pool starts in milliseconds.")
     if family != "processes":
         return f"Why: {_gil_words(facts)}."
     text = f"Why: {_gil_words(facts)}"
@@ -367,6 +423,9 @@ class FunctionReport(Report):
                  f"({seconds(f.serial_seconds / f.items)} per item)"]
         parts.append(f"GIL held {f.gil_held:.0%} of it" if f.gil_held is not None
                      else f"GIL held: not measured ({f.gil_note})")
+        if f.cpu_seconds is not None and f.serial_seconds:
+            parts.append(f"CPU busy {min(1.0, f.cpu_seconds / f.serial_seconds):.0%} of it"
+                         + (" (it waits: workers tried past the cores)" if _waits(f) else ""))
         if f.pickle_error is None:
             parts.append(f"pickle round trip of fn, items and results "
                          f"{seconds(f.pickle_seconds)}, {f.pickle_bytes:,} bytes")

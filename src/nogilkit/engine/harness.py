@@ -1,9 +1,14 @@
 """Run combinations (workload x implementation x strategy x workers) and measure them.
 
 Per combination: start the strategy's pools (timed apart: start-up), one
-untimed warm-up run, then ``repeats`` timed runs, interleaved with those of
-the other strategies of the same workload and implementation. Every run's result is
-checked; a wrong answer makes the row a failed check, never a time. Wall time
+untimed warm-up run, then at least ``repeats`` timed samples, interleaved with
+those of the other strategies of the same workload and implementation, and
+more rounds (within a time budget) until each speedup's confidence interval
+is within +-5%. A sample lasts at least ``MIN_SAMPLE_SECONDS`` (0.1 s): a
+run shorter than that is repeated ``number`` times within the sample, as
+timeit does, so that a scheduler's few milliseconds elsewhere cannot decide
+it. A contention control, if given, is sampled once per round. Every run's
+result is checked; a wrong answer makes the row a failed check, never a time. Wall time
 is ``time.perf_counter``; CPU time is this process's ``time.process_time``
 plus, under process strategies, the thread CPU time the workers spent on the
 chunks; peak memory is this process's peak resident set during the run
@@ -12,12 +17,14 @@ process's peak over its life.
 """
 
 import contextlib
+import math
 import statistics
 import time
 from dataclasses import asdict, dataclass, field, fields
 
 from .._measure import peak_rss, reset_peak_rss
 from .._runtime import add_note
+from .._stats import TARGET, median_interval, ratio_interval
 from ..strategies.base import WorkerLost
 from ..workloads import CheckFailed
 
@@ -38,6 +45,7 @@ class Row:
     chunks: int = None
     ideal_seconds: float = None  # a waiting workload's bound (io: requests x latency / workers)
     interpreter: str = ""  # which Python ran it, when a comparison spans several
+    number: int = 1  # runs per timed sample; ``times`` are per run
 
     @property
     def ok(self):
@@ -67,12 +75,21 @@ class Row:
         return d
 
 
-def _measure_run(session, workload, problem, implementation):
-    """(wall s, cpu s, peak bytes, result, chunks) of one run."""
+MIN_SAMPLE_SECONDS = 0.1  # a timed sample lasts at least this long
+MAX_ROUNDS_FACTOR = 4  # at most this many times ``repeats`` rounds
+
+
+def _measure_run(session, workload, problem, implementation, number=1):
+    """(wall s, cpu s, peak bytes, results, chunks) of ``number`` runs back to
+    back; the times are per run."""
     reset_peak_rss()
     cpu_start = time.process_time()
+    results, outcomes = [], []
     start = time.perf_counter()
-    result, outcomes = session.run(workload, problem, implementation)
+    for _ in range(number):
+        result, more = session.run(workload, problem, implementation)
+        results.append(result)
+        outcomes.extend(more)
     wall = time.perf_counter() - start
     cpu = time.process_time() - cpu_start
     peak = peak_rss()
@@ -82,7 +99,41 @@ def _measure_run(session, workload, problem, implementation):
         for o in outcomes:
             per_worker[o.pid] = max(per_worker.get(o.pid, 0), o.peak_rss)
         peak += sum(per_worker.values())
-    return wall, cpu, peak, result, len(outcomes)
+    return wall / number, cpu / number, peak, results, len(outcomes) // number
+
+
+def _calibrate(session, workload, problem, implementation, first):
+    """(runs per sample, seconds per run) so that a sample lasts MIN_SAMPLE_SECONDS,
+    as timeit's autorange: a first run is often slower (caches, page faults),
+    so a short one is timed again, ``number`` runs at a time, until they fill a
+    sample. The calibration's results are checked too."""
+    number, per_run = 1, first
+    for _ in range(3):
+        if per_run * number >= MIN_SAMPLE_SECONDS:
+            break
+        number = max(number + 1, math.ceil(1.1 * MIN_SAMPLE_SECONDS / max(per_run, 1e-9)))
+        per_run, _, _, results, _ = _measure_run(session, workload, problem, implementation,
+                                                 number)
+        _check_all(workload, problem, results)
+    return number, per_run
+
+
+def _check_all(workload, problem, results):
+    for result in results:
+        workload.check(problem, result)
+
+
+def _settled(rows, serial):
+    """Whether every row's speedup over ``serial`` (or, without one, its median)
+    is known within TARGET."""
+    for row in rows:
+        if row.status == "failed" or len(row.times) < 2:
+            continue
+        interval = (ratio_interval(serial.times, row.times) if serial is not None
+                    and serial is not row and serial.times else median_interval(row.times))
+        if interval is not None and interval.relative_half_width > TARGET:
+            return False
+    return True
 
 
 def run_combination(workload, problem, implementation, strategy, workers, options, **kwargs):
@@ -124,18 +175,22 @@ def _failure(exc, workload, implementation, strategy, workers):
 
 
 def run_group(workload, problem, implementation, combos, options, *,
-              repeats=5, min_repeats=3, max_seconds=5.0, progress=None):
+              repeats=5, min_repeats=3, max_seconds=5.0, progress=None, control=None):
     """Measured, checked Rows for ``combos`` [(strategy, workers)] of one
-    workload and implementation, their timed runs interleaved.
+    workload and implementation, their timed samples interleaved.
 
     Every session is started (start-up timed apart) and warmed up first; then
-    each round runs every combination once. A shared machine's speed drifts
-    over seconds; interleaving spreads that drift over all the rows, where
-    measuring one combination after another would hand it to whichever ran
-    at a slow moment. Runs slower than ``max_seconds / repeats`` get fewer
-    repeats (never fewer than ``min(min_repeats, repeats)``), so slow
-    pure-Python rows do not dominate the comparison's time. ``progress``, if
-    given, is called as ``progress(done, total, label)`` before each run.
+    each round takes one sample of every combination. A shared machine's
+    speed drifts over seconds; interleaving spreads that drift over all the
+    rows, where measuring one combination after another would hand it to
+    whichever ran at a slow moment. Samples slower than ``max_seconds /
+    repeats`` get fewer repeats (never fewer than ``min(min_repeats,
+    repeats)``), so slow pure-Python rows do not dominate the comparison's
+    time. After ``repeats`` rounds, further rounds run while some speedup's
+    interval is wider than +-5%, up to ``MAX_ROUNDS_FACTOR * repeats`` rounds
+    and ``max_seconds`` per row in all. ``control`` (a Control) is sampled
+    once per round. ``progress``, if given, is called as ``progress(done,
+    total, label)`` before each sample.
     """
     counter = _RunCounter(progress, len(combos) * (repeats + 1))
     rows = [Row(workload.name, problem.size, implementation, strategy.name, workers,
@@ -159,38 +214,62 @@ def run_group(workload, problem, implementation, combos, options, *,
                 session = stack.enter_context(strategy.start(workers, options))
                 session.share_inputs(problem.arrays)
                 row.startup_seconds = session.startup_seconds
-                first, _, _, result, _ = _measure_run(session, workload, problem, implementation)
-                workload.check(problem, result)  # the warm-up run is checked too
+                first, _, _, results, _ = _measure_run(session, workload, problem, implementation)
+                _check_all(workload, problem, results)  # the warm-up run is checked too
+                row.number, first = _calibrate(session, workload, problem, implementation, first)
             except BaseException as exc:
                 row.reason = _failure(exc, workload, implementation, strategy, workers)
                 row.status = "failed"
                 counter.drop(repeats)
                 continue
+            sample = first * row.number
             n = repeats
-            if first * repeats > max_seconds:
-                n = max(min(min_repeats, repeats), int(max_seconds / max(first, 1e-9)))
+            if sample * repeats > max_seconds:
+                n = max(min(min_repeats, repeats), int(max_seconds / max(sample, 1e-9)))
             counter.drop(repeats - n)
             active.append((index, row, session, strategy, n, [], []))
         active.sort(key=lambda entry: entry[0])  # rounds run in the rows' order
         active = [entry[1:] for entry in active]
-        for round_ in range(max((a[3] for a in active), default=0)):
-            for row, session, strategy, n, cpus, peaks in active:
-                if round_ >= n or row.status == "failed":
+        serial = next((a[0] for a in active if a[2].name == "serial"), None)
+        spent = 0.0
+        round_ = 0
+        while True:
+            planned = [a for a in active if round_ < a[3] and a[0].status != "failed"]
+            if not planned:
+                # The planned rounds are done: go on while an interval is wide,
+                # with the rows that can still afford a sample.
+                extra = [a for a in active if a[0].status != "failed"
+                         and a[0].median * a[0].number * (round_ + 1) <= max_seconds]
+                if (round_ >= MAX_ROUNDS_FACTOR * repeats or not extra
+                        or _settled([a[0] for a in extra], serial)
+                        or spent > max_seconds * len(active)):
+                    break
+                planned = extra
+                counter.total += len(planned)
+            if control is not None:
+                control.sample()
+            # Each round starts one row later, so that no row always runs just
+            # after the same other (a process pool's workers still winding down).
+            shift = round_ % len(planned)
+            for row, session, strategy, n, cpus, peaks in planned[shift:] + planned[:shift]:
+                if row.status == "failed":
                     continue
-                counter.next(f"{strategy.name} x{row.workers}: run {round_ + 1} of {n}")
+                counter.next(f"{strategy.name} x{row.workers}: sample {round_ + 1}")
                 try:
-                    wall, cpu, peak, result, chunks = _measure_run(session, workload, problem,
-                                                                   implementation)
-                    workload.check(problem, result)
+                    wall, cpu, peak, results, chunks = _measure_run(
+                        session, workload, problem, implementation, row.number)
+                    _check_all(workload, problem, results)
                 except BaseException as exc:
                     row.reason = _failure(exc, workload, implementation, strategy, row.workers)
                     row.status, row.times = "failed", []
-                    counter.drop(n - round_ - 1)
+                    counter.drop(max(0, n - round_ - 1))
                     continue
+                spent += wall * row.number
                 row.times.append(wall)
                 cpus.append(cpu)
                 peaks.append(peak)
                 row.chunks = chunks
+            round_ += 1
         for row, session, strategy, n, cpus, peaks in active:
             if row.status != "failed":
                 row.status = "ok"

@@ -13,6 +13,7 @@ import os
 import subprocess
 import tempfile
 
+from .._provenance import provenance
 from .harness import Row
 from .report import Report
 
@@ -54,7 +55,7 @@ def command_line(workloads, implementations, strategies, workers, size, repeats,
 
 
 def compare_across(pythons, workloads, implementations, strategies, workers, *, size, repeats,
-                   options, machine, progress=None):
+                   options, progress=None):
     """The merged Report of one comparison run by each interpreter in ``pythons``."""
     described = [describe(os.fspath(p)) for p in pythons]
     seen = {}
@@ -62,7 +63,7 @@ def compare_across(pythons, workloads, implementations, strategies, workers, *, 
         seen[python["label"]] = seen.get(python["label"], 0) + 1
         if seen[python["label"]] > 1:
             python["label"] += f" #{seen[python['label']]}"
-    rows, configs = [], []
+    rows, configs, provenances = [], [], []
     for done, python in enumerate(described):
         if progress:
             progress(done, len(described), f"Python {python['label']}")
@@ -78,13 +79,17 @@ def compare_across(pythons, workloads, implementations, strategies, workers, *, 
             with open(path) as f:
                 data = json.load(f)
         configs.append(data["config"])
+        provenances.append(data.get("provenance"))
         rows += [Row.from_dict(dict(row, interpreter=python["label"])) for row in data["rows"]]
     if progress:
         progress(len(described), len(described), "done")
     config = dict(configs[0], interpreters=described)
     for other in configs[1:]:
         config["descriptions"].update(other["descriptions"])
-    return Report(rows=rows, config=config, machine=machine)
+    # Each interpreter's own provenance (its control included) is kept; the
+    # merged report's is this process's.
+    config["provenance_per_python"] = provenances
+    return Report(rows=rows, config=config, provenance=provenance())
 
 
 __all__ = ["command_line", "compare_across", "describe"]

@@ -3,9 +3,16 @@ JSON and a plot.
 
 Speedups are ratios of medians from the same run: against the pure-Python
 serial row ("vs python") and against the same implementation's serial row
-("vs serial"). Parallel efficiency is the latter divided by the workers;
-the Karp-Flatt metric e = (1/S - 1/p) / (1 - 1/p) estimates, from a speedup S
-on p workers, the fraction of the work that did not run in parallel.
+("vs serial", with its 95% bootstrap interval). Parallel efficiency is the
+latter divided by the workers; the Karp-Flatt metric e = (1/S - 1/p) / (1 -
+1/p) estimates, from a speedup S > 1 on p workers, the fraction of the work
+that did not run in parallel (below 1x it means nothing and is left out).
+
+Readings are built from facts: whether the interpreter had a GIL comes from
+the interpreter, not from a speedup; a one-worker row faster than serial is
+labelled noise; a speedup whose interval includes 1x is "no clear
+difference"; and when the contention control saw too few cores, scaling is
+inconclusive, never "no speedup".
 
 Every column of the table is one ``Column`` in COLUMNS: its header, how a
 row's cell is computed and written, and when the column is shown. The
@@ -16,8 +23,11 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable
 
+from .._control import busy, describe
+from .._stats import ratio_interval
 from .._text import JsonReport, check_output, format_table, write_atomically
 from ..strategies import get_strategy
+from .harness import Row
 
 __all__ = ["COLUMNS", "Column", "Report", "karp_flatt", "plot_path"]
 
@@ -111,6 +121,33 @@ def _efficiency(report, row):
     return speedup / row.workers if speedup else None
 
 
+def _interval(report, row):
+    """The 95% interval of ``row``'s speedup over its serial row, or None."""
+    serial = report.serial_row(row, row.implementation)
+    if serial is None or serial is row:
+        return None
+    return ratio_interval(serial.times, row.times)
+
+
+def _karp_flatt(report, row):
+    """Karp-Flatt where it means something: a speedup above 1x, beyond its
+    interval where there is one."""
+    speedup, interval = _vs_serial(report, row), _interval(report, row)
+    if speedup is None or speedup <= 1.0 or interval is not None and interval.low <= 1.0:
+        return None
+    return karp_flatt(speedup, row.workers)
+
+
+def _note(report, row):
+    """What to beware of in a row's speedup, or None."""
+    if row.strategy == "serial" or row.workers != 1:
+        return None
+    interval = _interval(report, row)
+    if interval is not None and interval.low > 1.0:
+        return "noise: 1 worker cannot beat serial"
+    return None
+
+
 COLUMNS = (
     Column("python", lambda report, row: row.interpreter, left=True,
            shown=lambda report, rows: bool(report.interpreters())),
@@ -124,9 +161,10 @@ COLUMNS = (
     Column("vs python", _vs_python, _number(".1f", "x"), key="vs_python",
            shown=lambda report, rows: any(_vs_python(report, r) for r in rows)),
     Column("vs serial", _vs_serial, _number(".2f", "x"), key="vs_serial"),
+    Column("95% CI", _interval, lambda i: "-" if i is None else f"{i.low:.2f}-{i.high:.2f}",
+           key="vs_serial_interval"),
     Column("effic.", _efficiency, _number(".2f"), key="efficiency"),
-    Column("K-F", lambda report, row: karp_flatt(_vs_serial(report, row), row.workers),
-           _number(".2f"), key="karp_flatt"),
+    Column("K-F", _karp_flatt, _number(".2f"), key="karp_flatt"),
     Column("start s", lambda report, row: row.startup_seconds, _number(".3f")),
     Column("cpu s", lambda report, row: row.cpu_seconds, _number(".3f")),
     Column("peak MiB", lambda report, row: row.peak_bytes and row.peak_bytes / 2**20,
@@ -135,6 +173,8 @@ COLUMNS = (
     Column("vs ideal", lambda report, row: row.median / row.ideal_seconds
            if row.ideal_seconds else None, _number(".2f", "x"), key="over_ideal",
            shown=lambda report, rows: any(r.ideal_seconds for r in rows)),
+    Column("note", _note, lambda text: text or "-", key="note", left=True,
+           shown=lambda report, rows: any(r.ok and _note(report, r) for r in rows)),
 )
 
 
@@ -142,25 +182,33 @@ COLUMNS = (
 class Report(JsonReport):
     rows: list
     config: dict = field(default_factory=dict)
-    machine: dict = field(default_factory=dict)
+    provenance: dict = field(default_factory=dict)
 
     # -- derived figures -------------------------------------------------------------
 
-    def serial_median(self, row, implementation):
-        """The median of ``implementation``'s serial row of ``row``'s workload and
+    def serial_row(self, row, implementation):
+        """``implementation``'s measured serial row of ``row``'s workload and
         interpreter, or None."""
         for r in self.rows:
             if (r.ok and r.workload == row.workload and r.implementation == implementation
                     and r.strategy == "serial" and r.interpreter == row.interpreter):
-                return r.median
+                return r
         return None
+
+    def serial_median(self, row, implementation):
+        """The median of ``implementation``'s serial row (as ``serial_row``), or None."""
+        serial = self.serial_row(row, implementation)
+        return serial.median if serial is not None else None
 
     def figures(self, row):
         """The derived figures of one row (None where undefined; {} for a row that
         did not run), one per keyed column."""
         if not row.ok:
             return {}
-        return {c.key: c.value(self, row) for c in COLUMNS if c.key}
+        figures = {c.key: c.value(self, row) for c in COLUMNS if c.key}
+        if figures["vs_serial_interval"] is not None:
+            figures["vs_serial_interval"] = figures["vs_serial_interval"].to_dict()
+        return figures
 
     def workloads(self):
         return list(dict.fromkeys(r.workload for r in self.rows))
@@ -170,8 +218,20 @@ class Report(JsonReport):
         return [i for i in dict.fromkeys(r.interpreter for r in self.rows) if i]
 
     def _only(self, interpreter):
+        others = self.config.get("provenance_per_python") or []
+        labels = [p["label"] for p in self.config.get("interpreters", [])]
+        own = (others[labels.index(interpreter)] if interpreter in labels
+               and labels.index(interpreter) < len(others) else None)
         return Report([r for r in self.rows if r.interpreter == interpreter], self.config,
-                      self.machine)
+                      own or self.provenance)
+
+    def control(self):
+        """The contention control's summary (None when not measured)."""
+        return (self.provenance or {}).get("control")
+
+    def gil_enabled(self):
+        """Whether the interpreter that measured ran with a GIL (True when unknown)."""
+        return (self.provenance or {}).get("gil_enabled", True)
 
     # -- words -----------------------------------------------------------------------
 
@@ -193,10 +253,19 @@ class Report(JsonReport):
                 continue
             parts = []
             for row in at_most:
-                speedup = self.figures(row)["vs_serial"]
-                if speedup is not None:
-                    parts.append(f"{row.implementation} {speedup:.2f}x"
-                                 f"{strategy.note(row.implementation, speedup)}")
+                speedup, interval = _vs_serial(self, row), _interval(self, row)
+                if speedup is None:
+                    continue
+                text = f"{row.implementation} {speedup:.2f}x"
+                if interval is not None:
+                    text += f" [{interval.low:.2f}-{interval.high:.2f}]"
+                if interval is not None and interval.includes(1.0):
+                    # No gain beyond noise: only an explanation of no gain fits.
+                    text += (strategy.note(row.implementation, 1.0, self.gil_enabled())
+                             or " (no clear difference from serial)")
+                else:
+                    text += strategy.note(row.implementation, speedup, self.gil_enabled())
+                parts.append(text)
             start = ""
             if strategy.starts_workers:
                 start = f" ({max(r.startup_seconds or 0.0 for r in at_most):.2f} s to start)"
@@ -206,7 +275,12 @@ class Report(JsonReport):
         if not clauses:
             return f"{workload}: see the table."
         where = f"on {most} workers" if most > 1 else "on 1 worker"
-        return f"{workload} {where}, speedup over serial: " + "; ".join(clauses) + "."
+        text = f"{workload} {where}, speedup over serial [95% interval]: " + "; ".join(clauses) + "."
+        if busy(self.control()):
+            # Too few cores were free: a low speedup says nothing about the work.
+            text = (f"Inconclusive: the machine was busy ({describe(self.control())}); "
+                    "speedups below are lower bounds, not findings. " + text)
+        return text
 
     def _waiting_reading(self, workload, rows, most):
         """For a workload that waits (io): each strategy against the ideal time."""
@@ -253,7 +327,17 @@ class Report(JsonReport):
             description = self.config.get("descriptions", {}).get(workload, "")
             blocks.append(f"== {workload} ({size}: {description}) ==\n{self.table(workload)}\n"
                           f"{self.reading(workload)}")
+        if self.control():
+            blocks.append(f"Contention control: {describe(self.control())}" + (
+                ": too few for scaling conclusions." if busy(self.control()) else "."))
         return "\n\n".join(blocks)
+
+    @classmethod
+    def from_dict(cls, data):
+        """A Report from ``to_dict()``'s output (a saved JSON report); reports
+        saved before provenance existed keep their ``machine`` block instead."""
+        return cls(rows=[Row.from_dict(r) for r in data["rows"]], config=data.get("config", {}),
+                   provenance=data.get("provenance") or data.get("machine") or {})
 
     def failed(self):
         return [r for r in self.rows if r.status == "failed"]
@@ -261,7 +345,7 @@ class Report(JsonReport):
     def to_dict(self):
         return {
             "config": self.config,
-            "machine": self.machine,
+            "provenance": self.provenance,
             "rows": [dict(r.to_dict(), **self.figures(r)) for r in self.rows],
             "readings": {w: self.reading(w) for w in self.workloads()},
         }

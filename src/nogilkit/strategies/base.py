@@ -199,8 +199,9 @@ class Strategy:
     start_method_variants = False
     via_event_loop = False
 
-    def note(self, implementation, speedup):
-        """What the reading adds after an implementation's speedup ("" for nothing)."""
+    def note(self, implementation, speedup, gil_enabled):
+        """What the reading adds after an implementation's speedup ("" for nothing);
+        ``gil_enabled``: whether the interpreter that measured it ran with a GIL."""
         return ""
 
     def unavailable(self, workload, implementation, options):

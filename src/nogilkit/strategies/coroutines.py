@@ -136,6 +136,11 @@ class Asyncio(Strategy):
     plot_style = (":", "x")
     phrase = "asyncio coroutines (one thread: they take turns)"
 
+    def note(self, implementation, speedup, gil_enabled):
+        # The reading of a CPU workload: coroutines on one thread compute one
+        # at a time, so a gain beyond its interval is the machine's drift.
+        return " (noise: one thread computes one coroutine at a time)" if speedup > 1.0 else ""
+
     def start(self, workers, options):
         return CoroutineSession(workers, options.chunks_per_worker)
 

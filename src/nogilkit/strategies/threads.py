@@ -62,11 +62,15 @@ class Threads(Strategy):
     plot_style = ("-", "o")
     phrase = "threads"
 
-    def note(self, implementation, speedup):
-        # Pure Python holds the GIL; the compiled kernels release it.
+    def note(self, implementation, speedup, gil_enabled):
+        # Pure Python holds the GIL; the compiled kernels release it. What the
+        # interpreter says about its GIL decides the words, never the speedup.
         if implementation == "python":
-            return (" (the GIL serialises pure-Python threads)" if speedup < 1.3 else
-                    " (pure Python in parallel: this interpreter runs without a GIL)")
+            if gil_enabled:
+                return (" (the GIL serialises pure-Python threads)" if speedup < 1.3 else
+                        " (noise: the GIL serialises pure-Python threads)")
+            return (" (pure Python in parallel: this interpreter runs without a GIL)"
+                    if speedup >= 1.3 else " (no GIL here, yet no gain)")
         if implementation in ("cython", "numba") and speedup >= 1.3:
             return " (the kernel releases the GIL)"
         return ""

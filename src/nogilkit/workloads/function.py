@@ -134,6 +134,7 @@ class Facts:
     pickle_seconds: object  # pickle round trip of (fn, items) and the results; None: fails
     pickle_bytes: object
     pickle_error: object
+    cpu_seconds: float = None  # CPU time of the plain loop (far below its time: it waits)
 
     def to_dict(self):
         return dict(vars(self))
@@ -233,15 +234,16 @@ class FunctionWorkload(Workload):
                                "and this thread already runs one (Jupyter does): call it from "
                                "another thread, as await asyncio.to_thread(nogilkit.compare, "
                                "fn, items)")
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         expected = self._serial_loop()
         serial_seconds = time.perf_counter() - start
+        cpu_seconds = time.process_time() - cpu
         if not self._equal(0, expected[0], expected[0]):  # before any strategy runs
             raise BrokenCheck("check returned False for item 0's result compared with itself")
         gil_held, gil_note = self._gil_held(expected, serial_seconds)
         seconds, size_bytes, error = pickle_cost(self.fn, tuple(self.items), {}, expected)
         self.facts = Facts(len(self.items), serial_seconds, gil_held, gil_note, seconds,
-                           size_bytes, error)
+                           size_bytes, error, cpu_seconds)
         kind = "awaited one by one" if self.coroutine else "a plain loop"
         return Problem(self.name, self.size, {}, expected=expected,
                        description=f"checked against {kind}: {serial_seconds:.3g} s",
@@ -280,7 +282,7 @@ class FunctionWorkload(Workload):
         if not gil_enabled():
             return None, "this interpreter runs without a GIL"
         try:
-            fraction, again = gil_held_fraction(lambda: self._serial_loop("measuring the GIL"),
+            fraction, again, _ = gil_held_fraction(lambda: self._serial_loop("measuring the GIL"),
                                                 max(serial_seconds, 1e-6), GIL_PHASE_MIN_TIME,
                                                 Deadline(GIL_PHASE_LIMIT))
         except Exception as exc:  # fn works only in the main thread, say
