@@ -173,7 +173,7 @@ COLUMNS = (
     Column("vs ideal", lambda report, row: row.median / row.ideal_seconds
            if row.ideal_seconds else None, _number(".2f", "x"), key="over_ideal",
            shown=lambda report, rows: any(r.ideal_seconds for r in rows)),
-    Column("note", _note, lambda text: text or "-", key="note", left=True,
+    Column("note", _note, lambda text: text or "", key="note", left=True,
            shown=lambda report, rows: any(r.ok and _note(report, r) for r in rows)),
 )
 
