@@ -30,11 +30,14 @@ fi
 
 count=$(git rev-list --count main)
 if (( commits > count )); then commits=$count; fi
-asv machine --yes >/dev/null
+# One machine name (the gate's): hosted runners change hostname every job,
+# which would start a new history, and re-measure every commit, each time.
+machine=${NOGILKIT_ASV_MACHINE:-nogilkit-ci}
+asv machine --yes --machine "$machine" >/dev/null
 # main~N..main is the last N commits; asv skips those already measured here.
 range="main~${commits}..main"
 (( commits == count )) && range="main"
-asv run --skip-existing-successful "${pythons[@]}" "$range" --steps "$commits"
+asv run --machine "$machine" --skip-existing-successful "${pythons[@]}" "$range" --steps "$commits"
 asv publish
 # Without internet the page's CDN scripts do not load: use Debian's copies.
 if [[ -d /usr/share/javascript/jquery-flot ]]; then

@@ -166,6 +166,10 @@ def main(argv=None):
             break
         pythons.append(python)
     if not pythons:
+        if args.skip_missing:
+            # CI asks for "a second interpreter if there is one": none is not an error.
+            print("skipped: no other interpreter here")
+            return 0
         parser.error("no interpreter to test with")
     summary, failed = [], False
     for python in pythons:

@@ -1,0 +1,72 @@
+"""Instructions per kernel call, counted by Valgrind: a single-thread cost that
+noise cannot move.
+
+A wall time on a shared machine varies by 10% and more between runs of one
+commit; the number of instructions a kernel executes does not (two runs
+agree to the instruction). Each public kernel is called once, on one
+thread, at the size bench_kernels times it, under ``valgrind
+--tool=callgrind``, collecting only inside the compiled kernels' own code
+(each job's ``run_chunk``, and the five-body ``advance_bodies``), so Python's
+start-up and the argument checks do not count. The gate judges these at a
+tight factor and the wall times at a loose one, as CodSpeed-style CI
+benchmarking does. Skipped where Valgrind is not installed (it comes from
+the distribution's packages: ``apt-get install valgrind``).
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from nogilkit.kernels import FAMILIES
+
+VALGRIND = shutil.which("valgrind")
+COLLECT = ("*_run_chunk", "*_1advance_bodies")  # the compiled kernels' own functions
+CALL = """
+import sys
+from nogilkit.kernels import FAMILIES
+benchmark = next(b for f in FAMILIES for b in f.benchmarks if b.name == sys.argv[1])
+benchmark.prepare(1 if benchmark.threaded else None)()
+"""
+
+
+def instructions(name):
+    """Instructions the compiled code of kernel ``name`` executes in one call."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = os.path.join(folder, "callgrind.out")
+        subprocess.run([VALGRIND, "--tool=callgrind", f"--callgrind-out-file={out}",
+                        *(f"--toggle-collect={pattern}" for pattern in COLLECT),
+                        sys.executable, "-c", CALL, name],
+                       check=True, capture_output=True, timeout=600)
+        with open(out) as f:
+            found = re.search(r"^summary: (\d+)$", f.read(), re.MULTILINE)
+    if found is None or int(found.group(1)) == 0:
+        raise RuntimeError(f"callgrind counted no instruction in {name}'s compiled code "
+                           f"(collecting {', '.join(COLLECT)})")
+    return int(found.group(1))
+
+
+class Instructions:
+    """``track_<kernel>``: instructions per call (lower is better)."""
+
+    rounds = 1  # the same count every time: once is enough
+    timeout = 900
+
+    def setup(self):
+        if VALGRIND is None:
+            raise NotImplementedError("valgrind is not installed")
+
+
+def _track(name):
+    def track(self):
+        return instructions(name)
+
+    track.unit = "instructions"
+    return track
+
+
+for _family in FAMILIES:
+    for _benchmark in _family.benchmarks:
+        setattr(Instructions, f"track_{_benchmark.name}", _track(_benchmark.name))
