@@ -24,9 +24,13 @@ def benchmarks():
             if attr.startswith(PREFIXES) and inspect.isfunction(obj):
                 yield pytest.param(None, obj, id=f"{name}.{attr}")
             elif inspect.isclass(obj) and obj.__module__ == module.__name__:
-                for method in dir(obj):
-                    if method.startswith(PREFIXES):
-                        yield pytest.param(obj, method, id=f"{name}.{attr}.{method}")
+                methods = [m for m in dir(obj) if m.startswith(PREFIXES)]
+                if name == "bench_instructions":
+                    # One Valgrind run stands for all (same code, another kernel's
+                    # name); CI's asv run --quick runs every one.
+                    methods = methods[:1]
+                for method in methods:
+                    yield pytest.param(obj, method, id=f"{name}.{attr}.{method}")
 
 
 def assert_figure(result):
@@ -51,8 +55,11 @@ def test_benchmark_runs(cls, target):
         try:
             if hasattr(bench, "setup"):
                 bench.setup(*combination)
-        except NotImplementedError:
-            continue
+        except NotImplementedError as exc:
+            if "machine busy" not in str(exc):
+                continue
+            # A busy machine skips it in asv (no value in the history); the
+            # benchmark itself must still run.
         try:
             result = getattr(bench, target)(*combination)
             if target.startswith("track_"):

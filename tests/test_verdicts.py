@@ -135,12 +135,21 @@ def test_intervals_contain_their_estimate_and_are_reproducible():
 
 
 def test_short_runs_are_repeated_within_a_sample():
-    report = compare(["mandelbrot"], ["cython"], ["serial"], workers=[1], size="tiny", repeats=3)
-    (row,) = report.rows
+    from nogilkit.engine.harness import run_group
+    from nogilkit.strategies import Options, get_strategy
+    from nogilkit.workloads import get_workload
+
+    workload = get_workload("mandelbrot")
+    problem = workload.prepare_checked("tiny")
+    (row,) = run_group(workload, problem, "cython", [(get_strategy("serial"), 1)], Options(),
+                       repeats=3, min_sample=0.1)
     # A tiny Mandelbrot takes well under a millisecond: each sample repeats it
-    # until it lasts 0.1 s, and the times are per run.
+    # until it lasts about 0.1 s, and the times are per run.
     assert row.number > 1
     assert row.median * row.number >= 0.05
+    # The size "tiny" itself is a smoke test: one run per sample.
+    report = compare(["mandelbrot"], ["cython"], ["serial"], workers=[1], size="tiny", repeats=3)
+    assert report.rows[0].number == 1
 
 
 # -- provenance --------------------------------------------------------------------------

@@ -23,6 +23,10 @@ DEFAULT_WORKLOADS = ("mandelbrot",)
 DEFAULT_IMPLEMENTATIONS = ("python", "numpy", "cython")
 DEFAULT_STRATEGIES = ("serial", "threads", "processes", "asyncio")
 DEFAULT_PLOT = "nogilkit-compare.png"
+# Size "tiny" is a smoke test of every path: its runs (under a millisecond)
+# are too short to time meaningfully, so they are not repeated up to 0.1 s
+# samples and take no extra rounds.
+SAMPLING = {"tiny": {"min_sample": 0.0, "precision": None}}
 
 
 def default_workers(workload=None):
@@ -113,6 +117,7 @@ def compare(workloads=DEFAULT_WORKLOADS, implementations=DEFAULT_IMPLEMENTATIONS
         always runs on one.
     size : str
         ``tiny``, ``small``, ``medium`` or ``large`` (see each workload).
+        ``tiny`` is a smoke test: one run per sample, no extra rounds.
     repeats : int
         Timed samples per combination after one untimed warm-up (fewer, but
         at least 3, for samples slower than ``max_seconds / repeats``; more,
@@ -164,7 +169,7 @@ def compare(workloads=DEFAULT_WORKLOADS, implementations=DEFAULT_IMPLEMENTATIONS
                 report.config["descriptions"][w] = problems[w].description
             report.rows.extend(run_group(get_workload(w), problems[w], i, combos, options,
                                          repeats=repeats, max_seconds=max_seconds,
-                                         control=control))
+                                         control=control, **SAMPLING.get(size, {})))
             done += len(combos)
     report.provenance = provenance(control)
     if progress:

@@ -102,20 +102,17 @@ def _measure_run(session, workload, problem, implementation, number=1):
     return wall / number, cpu / number, peak, results, len(outcomes) // number
 
 
-def _calibrate(session, workload, problem, implementation, first):
-    """(runs per sample, seconds per run) so that a sample lasts MIN_SAMPLE_SECONDS,
-    as timeit's autorange: a first run is often slower (caches, page faults),
-    so a short one is timed again, ``number`` runs at a time, until they fill a
-    sample. The calibration's results are checked too."""
-    number, per_run = 1, first
-    for _ in range(3):
-        if per_run * number >= MIN_SAMPLE_SECONDS:
-            break
-        number = max(number + 1, math.ceil(1.1 * MIN_SAMPLE_SECONDS / max(per_run, 1e-9)))
-        per_run, _, _, results, _ = _measure_run(session, workload, problem, implementation,
-                                                 number)
-        _check_all(workload, problem, results)
-    return number, per_run
+def _calibrate(session, workload, problem, implementation, first, min_sample):
+    """(runs per sample, seconds per run) so that a sample lasts ``min_sample``,
+    as timeit's autorange does. A first run is often slower (caches, page
+    faults), so a short one is run once more and the faster of the two sets
+    the count. The extra run's result is checked too."""
+    if first >= min_sample:
+        return 1, first
+    second, _, _, results, _ = _measure_run(session, workload, problem, implementation)
+    _check_all(workload, problem, results)
+    per_run = min(first, second)
+    return max(1, math.ceil(min_sample / max(per_run, 1e-9))), per_run
 
 
 def _check_all(workload, problem, results):
@@ -123,15 +120,15 @@ def _check_all(workload, problem, results):
         workload.check(problem, result)
 
 
-def _settled(rows, serial):
+def _settled(rows, serial, precision):
     """Whether every row's speedup over ``serial`` (or, without one, its median)
-    is known within TARGET."""
+    is known within ``precision`` (relative half-width of its interval)."""
     for row in rows:
         if row.status == "failed" or len(row.times) < 2:
             continue
         interval = (ratio_interval(serial.times, row.times) if serial is not None
                     and serial is not row and serial.times else median_interval(row.times))
-        if interval is not None and interval.relative_half_width > TARGET:
+        if interval is not None and interval.relative_half_width > precision:
             return False
     return True
 
@@ -175,7 +172,8 @@ def _failure(exc, workload, implementation, strategy, workers):
 
 
 def run_group(workload, problem, implementation, combos, options, *,
-              repeats=5, min_repeats=3, max_seconds=5.0, progress=None, control=None):
+              repeats=5, min_repeats=3, max_seconds=5.0, progress=None, control=None,
+              min_sample=MIN_SAMPLE_SECONDS, precision=TARGET):
     """Measured, checked Rows for ``combos`` [(strategy, workers)] of one
     workload and implementation, their timed samples interleaved.
 
@@ -187,9 +185,10 @@ def run_group(workload, problem, implementation, combos, options, *,
     repeats`` get fewer repeats (never fewer than ``min(min_repeats,
     repeats)``), so slow pure-Python rows do not dominate the comparison's
     time. After ``repeats`` rounds, further rounds run while some speedup's
-    interval is wider than +-5%, up to ``MAX_ROUNDS_FACTOR * repeats`` rounds
-    and ``max_seconds`` per row in all. ``control`` (a Control) is sampled
-    once per round. ``progress``, if given, is called as ``progress(done,
+    interval is wider than ``precision`` (+-5%), up to ``MAX_ROUNDS_FACTOR *
+    repeats`` rounds and ``max_seconds`` per row in all (``precision`` None:
+    no extra rounds). A sample lasts at least ``min_sample`` seconds (0: one
+    run per sample). ``control`` (a Control) is sampled once per round. ``progress``, if given, is called as ``progress(done,
     total, label)`` before each sample.
     """
     counter = _RunCounter(progress, len(combos) * (repeats + 1))
@@ -216,7 +215,8 @@ def run_group(workload, problem, implementation, combos, options, *,
                 row.startup_seconds = session.startup_seconds
                 first, _, _, results, _ = _measure_run(session, workload, problem, implementation)
                 _check_all(workload, problem, results)  # the warm-up run is checked too
-                row.number, first = _calibrate(session, workload, problem, implementation, first)
+                row.number, first = _calibrate(session, workload, problem, implementation,
+                                               first, min_sample)
             except BaseException as exc:
                 row.reason = _failure(exc, workload, implementation, strategy, workers)
                 row.status = "failed"
@@ -240,8 +240,8 @@ def run_group(workload, problem, implementation, combos, options, *,
                 # with the rows that can still afford a sample.
                 extra = [a for a in active if a[0].status != "failed"
                          and a[0].median * a[0].number * (round_ + 1) <= max_seconds]
-                if (round_ >= MAX_ROUNDS_FACTOR * repeats or not extra
-                        or _settled([a[0] for a in extra], serial)
+                if (precision is None or round_ >= MAX_ROUNDS_FACTOR * repeats or not extra
+                        or _settled([a[0] for a in extra], serial, precision)
                         or spent > max_seconds * len(active)):
                     break
                 planned = extra
