@@ -11,8 +11,8 @@ revision is missing (a shallow clone).
 Every kernel is judged: its one-thread time (bench_kernels, at the loose
 factor) and its GIL-release signal (bench_gil: the share of a call's time
 it holds the GIL, read by a monitor that leaves out CPU starvation, so it
-holds on a busy machine; judged by crossing from "releases" to "holds", not
-by a factor). The scaling figures (bench_scaling) are judged only when the
+holds on a busy machine; judged by crossing from "releases", under 0.25,
+to 0.25 or more, not by a factor). The scaling figures (bench_scaling) are judged only when the
 contention control saw free cores; otherwise a "scaling not judged: machine
 busy" line says so, also in the --json summary. A benchmark that fails on the
 base commit only (new in HEAD, or needing what the base lacks: the suite is
@@ -52,9 +52,12 @@ INSTRUCTIONS = re.compile(r"^bench_instructions\.")
 INSTRUCTION_FACTOR = 1.02
 # The GIL-release signals: about 0 for a kernel that releases the GIL, about 1
 # for one that holds it. 0.01 -> 0.03 is noise, not a 3x regression: a signal
-# regresses when it crosses GIL_HOLDS from below.
+# regresses when it crosses GIL_HOLDS from below: the share under which
+# nogilkit.probe calls a call "releases". Releasing kernels read 0.00-0.13
+# with two busy processes on two cores; a planted `with gil:` around each
+# histogram chunk (about 1 ms each, the GIL let go between chunks) read 0.45.
 GIL_SIGNAL = re.compile(r"^bench_gil\.")
-GIL_HOLDS = 0.5
+GIL_HOLDS = 0.25
 
 
 def watched(name, params):
