@@ -36,9 +36,6 @@ class Interval:
     def to_dict(self):
         return {"value": self.value, "low": self.low, "high": self.high}
 
-    def __format__(self, spec):
-        return f"{self.value:{spec}} [{self.low:{spec}}-{self.high:{spec}}]"
-
 
 def _medians(rng, times):
     times = np.asarray(times, dtype=float)
