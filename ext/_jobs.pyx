@@ -67,6 +67,18 @@ cdef extern from *:
     int64_t nogilkit_load(int64_t* p) noexcept nogil
     void nogilkit_store(int64_t* p, int64_t v) noexcept nogil
 
+cdef extern from *:
+    # A build-time switch for the tests only (tests/test_gil_variant.py): built
+    # with NOGILKIT_HOLD_GIL defined, this module's `with nogil:` blocks keep
+    # the GIL, as if they had been deleted, so that the GIL-release signal can
+    # be shown to fail a kernel that lost its nogil section. Never set by setup.py.
+    """
+    #ifdef NOGILKIT_HOLD_GIL
+    #define PyEval_SaveThread() ((PyThreadState *)NULL)
+    #define PyEval_RestoreThread(state) ((void)(state))
+    #endif
+    """
+
 cdef double CHECK_SECONDS = 0.02  # signal handlers run this often during a kernel
 cdef double LOOK_SECONDS = 0.005  # the clock is read about this often
 cdef int64_t MAX_STRIDE = 1 << 30
