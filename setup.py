@@ -102,8 +102,11 @@ class BuildExt(build_ext):
         super().build_extensions()
 
 
+# The C headers the modules include (the SIMD kernels): a change rebuilds them.
+HEADERS = sorted(f"{EXT_DIR}/{h.name}" for h in (HERE / EXT_DIR).glob("*.h"))
+
 extensions = [
-    Extension(f"nogilkit._ext.{pyx.stem}", [f"{EXT_DIR}/{pyx.name}"])
+    Extension(f"nogilkit._ext.{pyx.stem}", [f"{EXT_DIR}/{pyx.name}"], depends=HEADERS)
     for pyx in sorted((HERE / EXT_DIR).glob("*.pyx"))
 ]
 

@@ -36,6 +36,15 @@ cdef extern from *:
     const char* NOGILKIT_OPENMP_REASON
     const char* NOGILKIT_CYTHON_VERSION
 
+cdef extern from "nogilkit_simd.h":
+    int nk_simd_best()
+
+
+def simd_best_level():
+    """The widest instruction set this build and this CPU can run: 0 baseline,
+    1 AVX2, 2 AVX-512 (nogilkit._simd names them)."""
+    return nk_simd_best()
+
 
 def build_info():
     """A dict describing the compiler, flags and OpenMP support of this build."""

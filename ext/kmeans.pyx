@@ -43,6 +43,42 @@ cdef enum:
     # feature a sweep after the groups.)
     FEATURE_GROUP = 4
 
+cdef extern from "simd_kmeans.h" nogil:
+    ctypedef void (*nk_kmeans_nearest_f64)(const double* xt, Py_ssize_t width,
+                                           Py_ssize_t n_clusters, const double* scaled,
+                                           const double* norms, int32_t* nearest) noexcept nogil
+    ctypedef void (*nk_kmeans_nearest_f32)(const float* xt, Py_ssize_t width,
+                                           Py_ssize_t n_clusters, const float* scaled,
+                                           const float* norms, int32_t* nearest) noexcept nogil
+    int NK_KMEANS_BLOCK
+    int NK_KMEANS_AUTO_CAP
+    nk_kmeans_nearest_f64 nk_kmeans_nearest_f64_for(int level)
+    nk_kmeans_nearest_f32 nk_kmeans_nearest_f32_for(int level)
+
+if NK_KMEANS_BLOCK != BLOCK:
+    raise ImportError(f"simd_kmeans.h's block ({NK_KMEANS_BLOCK}) is not BLOCK ({BLOCK})")
+
+# The instruction set of nearest_centres (nogilkit_simd.h), set by nogilkit._simd.
+SIMD_AUTO_CAP = NK_KMEANS_AUTO_CAP  # the level "auto" stops at
+cdef int simd_level = 0
+# NULL (a compiler without vector extensions): nearest_centres' own loop.
+cdef nk_kmeans_nearest_f64 simd_nearest_f64 = NULL
+cdef nk_kmeans_nearest_f32 simd_nearest_f32 = NULL
+
+
+def use_simd_level(int level):
+    """Find nearest centres with the functions of instruction-set ``level`` (the
+    caller checked that the CPU has it)."""
+    global simd_level, simd_nearest_f64, simd_nearest_f32
+    simd_level = level
+    simd_nearest_f64 = nk_kmeans_nearest_f64_for(level)
+    simd_nearest_f32 = nk_kmeans_nearest_f32_for(level)
+
+
+def simd_level_in_use():
+    return simd_level
+
+
 cdef enum Pass:
     MEAN = 0
     UPDATE = 1
@@ -112,6 +148,8 @@ cdef void nearest_centres(const floating* xt, Py_ssize_t width, Py_ssize_t n_clu
     left to right. Rows of xt and of scaled have ``width`` features, a
     multiple of FEATURE_GROUP, zero past the real ones (adding 0 changes no
     distance). A NaN distance never wins; if all are, the label is 0.
+    simd_kmeans.h computes the same in vector registers; this loop is its
+    definition, and what runs where the compiler has no vector extensions.
     """
     cdef floating dist[BLOCK]
     cdef floating best[BLOCK]
@@ -120,6 +158,14 @@ cdef void nearest_centres(const floating* xt, Py_ssize_t width, Py_ssize_t n_clu
     cdef const floating* last = xt + (width - FEATURE_GROUP) * BLOCK
     cdef Py_ssize_t i, j, g, e
     cdef bint closer
+    if floating is double:
+        if simd_nearest_f64 != NULL:
+            simd_nearest_f64(xt, width, n_clusters, scaled, norms, nearest)
+            return
+    else:
+        if simd_nearest_f32 != NULL:
+            simd_nearest_f32(xt, width, n_clusters, scaled, norms, nearest)
+            return
     for i in range(BLOCK):
         best[i] = INFINITY
         nearest[i] = 0

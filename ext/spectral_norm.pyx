@@ -9,6 +9,33 @@ from libc.stdint cimport int64_t
 
 from nogilkit._ext._jobs cimport ChunkJob, Poll, end_poll, new_poll, stopped
 
+cdef extern from "simd_spectral_norm.h" nogil:
+    ctypedef void (*nk_spectral_group_fn)(const double* u, double* out, Py_ssize_t n,
+                                          Py_ssize_t start, Py_ssize_t count,
+                                          int transpose) noexcept nogil
+    Py_ssize_t NK_SPECTRAL_MAX_N
+    int NK_SPECTRAL_AUTO_CAP
+    nk_spectral_group_fn nk_spectral_group_for(int level)
+    Py_ssize_t nk_spectral_group_rows(int level)
+
+# The instruction set of the products (nogilkit_simd.h), set by nogilkit._simd.
+SIMD_AUTO_CAP = NK_SPECTRAL_AUTO_CAP  # the level "auto" stops at
+cdef int simd_level = 0
+cdef nk_spectral_group_fn simd_group = NULL  # NULL: the baseline, product_rows' own loop
+cdef Py_ssize_t simd_group_rows = 1
+
+
+def use_simd_level(int level):
+    """Compute products with the functions of instruction-set ``level`` (the
+    caller checked that the CPU has it)."""
+    global simd_level, simd_group, simd_group_rows
+    simd_level, simd_group = level, nk_spectral_group_for(level)
+    simd_group_rows = nk_spectral_group_rows(level)
+
+
+def simd_level_in_use():
+    return simd_level
+
 
 cdef inline double denominator(int64_t i, int64_t j) noexcept nogil:
     """1 / A[i, j] as a double (exact integer arithmetic first)."""
@@ -25,6 +52,18 @@ cdef void product_rows(const double* u, double* out, Py_ssize_t n,
     """
     cdef Py_ssize_t i, j
     cdef double s
+    cdef nk_spectral_group_fn group = simd_group
+    cdef Py_ssize_t rows = simd_group_rows
+    if group != NULL and n <= NK_SPECTRAL_MAX_N:
+        # Groups of rows side by side, each row's sum still in index order
+        # (the last group computes rows past ``stop`` without storing them).
+        i = start
+        while i < stop:
+            if i > start and stopped(poll):
+                return
+            group(u, out + (i - start), n, i, min(rows, stop - i), transpose)
+            i += rows
+        return
     for i in range(start, stop):
         if i > start and stopped(poll):
             return

@@ -110,7 +110,7 @@ def test_ctrl_c_shuts_every_pool_down(strategy, no_leaks):
     "kwargs,match",
     [
         ({"workloads": ["mandelbrot", "nope"]}, r"unknown workload 'nope'; valid workloads: mandelbrot, "),
-        ({"implementations": "fortran"}, "valid implementations: python, numpy, cython, numba"),
+        ({"implementations": "fortran"}, "valid implementations: python, numpy, cython, cython-baseline, numba"),
         ({"strategies": "gpu"}, "valid strategies: serial, threads, processes"),
         ({"workers": [0]}, "workers must be integers >= 1"),
         ({"workers": [2.5]}, "workers must be integers >= 1"),

@@ -21,6 +21,7 @@ LAYERS = [
     ("foundation", ["nogilkit._version", "nogilkit._ext", "nogilkit._validation",
                     "nogilkit._runtime", "nogilkit._text", "nogilkit._measure",
                     "nogilkit._stats", "nogilkit._control", "nogilkit._provenance",
+                    "nogilkit._simd",
                     "nogilkit._workload"]),
     ("kernels", ["nogilkit.kernels", "nogilkit.reference", "nogilkit.vectorized",
                  "nogilkit.net"]),

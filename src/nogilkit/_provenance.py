@@ -10,6 +10,7 @@ import datetime
 import os
 import platform
 
+from . import _simd
 from ._runtime import THREAD_LIMIT_VARIABLES, available_cpus, cpu_model, system_info
 
 SCHEMA_VERSION = 1
@@ -29,6 +30,7 @@ SCHEMA = {
     "compiler": ((str, type(None)), "the C compiler of the build"),
     "compile_args": (list, "the build's compiler flags"),
     "openmp": (bool, "whether the kernels were built with OpenMP"),
+    "simd": (dict, "the instruction set each vectorised kernel ran with (baseline, avx2, avx512)"),
     "free_threaded_build": (bool, "a CPython built with --disable-gil"),
     "gil_enabled": (bool, "whether the GIL was on while measuring"),
     "platform": (str, "the OS, as platform.platform() says"),
@@ -97,6 +99,7 @@ def provenance(control=None):
         "compiler": info["compiler"],
         "compile_args": list(info["compile_args"] or []),
         "openmp": bool(info["openmp"]),
+        "simd": _simd.paths(),
         "free_threaded_build": info["free_threaded_build"],
         "gil_enabled": info["gil_enabled"],
         "platform": info["platform"],

@@ -13,6 +13,7 @@ import platform
 import sys
 import sysconfig
 
+from . import _simd
 from ._ext._buildinfo import build_info
 from ._version import __version__
 
@@ -177,6 +178,8 @@ def system_info():
         "openmp": build["openmp"],
         "openmp_version": build["openmp_version"],
         "openmp_reason": build["openmp_reason"],
+        "simd": " ".join(f"{kernel}={path}" for kernel, path in _simd.paths().items()),
+        "simd_supported": " ".join(_simd.supported()),
         "cpu_count": os.cpu_count(),
         "available_cpus": available_cpus(),
         "machine": platform.machine(),

@@ -14,9 +14,14 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Callable
 
+from . import _simd
 from ._runtime import missing
 
-IMPLEMENTATIONS = ("python", "numpy", "cython", "numba")
+# "cython-baseline": the cython code with its vectorised kernel held to the
+# baseline instruction set (nogilkit._simd), beside "cython" on the best one,
+# so a report shows what vector instructions buy next to what threads buy.
+BASELINE = "cython-baseline"
+IMPLEMENTATIONS = ("python", "numpy", "cython", BASELINE, "numba")
 
 
 class Unavailable(Exception):
@@ -77,6 +82,9 @@ class Workload:
     summary = ""
     sizes = {}  # size name -> parameters; "tiny" is for tests, "small" the default
     implementations = ("python", "numpy", "cython")
+    # The nogilkit._simd kernel behind the cython implementation, if it has vector
+    # paths; such a workload lists BASELINE among its implementations.
+    vector_kernel = None
     default_workers = None  # worker counts when none are given; None: 1, 2 and all CPUs
     # implementation -> SourceChunk, for chunks that can run in subinterpreters
     source_chunks = {}
@@ -131,8 +139,22 @@ class Workload:
         """The shortest possible time on ``workers``, where waiting sets it (io); else None."""
         return None
 
+    def chunk_implementation(self, implementation):
+        """The implementation ``run_chunk`` computes ``implementation`` with, after
+        setting the vector path it needs (the strategies call this before each
+        chunk, in whichever thread or process runs it: BASELINE runs the cython
+        code on the baseline path, the others on the path chosen at import)."""
+        if implementation == BASELINE:
+            _simd.use("baseline")
+            return "cython"
+        if implementation == "cython" and self.vector_kernel is not None:
+            _simd.use_default()
+        return implementation
+
     def unavailable(self, implementation):
         """Why this workload cannot run ``implementation`` here, or None."""
+        if implementation == BASELINE and self.vector_kernel is None:
+            return f"{self.name}'s cython kernel has no vector paths (cython is the baseline)"
         if implementation not in self.implementations:
             return f"{self.name} has no {implementation} implementation"
         if implementation == "numba":

@@ -363,7 +363,7 @@ def build_parser():
         help="time and verify workloads under every way of using the cores",
         description="Run workloads x implementations x strategies x workers, verify every "
                     "result, and report medians, speedups, efficiency and start-up costs. "
-                    "Without options: Mandelbrot (small), python/numpy/cython, "
+                    "Without options: Mandelbrot (small), python/numpy/cython/cython-baseline, "
                     "serial/threads/processes/asyncio on 1, 2 and all cores. With "
                     "MODULE:FUNCTION and --items: your function over your items, every "
                     "strategy checked against the serial loop, and a recommendation.",
@@ -383,7 +383,7 @@ def build_parser():
                          help="list workloads, implementations and strategies, and what is available")
     compare.add_argument("--workloads", metavar="NAME,...|all", help="default mandelbrot")
     compare.add_argument("--implementations", metavar="NAME,...|all",
-                         help="default python,numpy,cython")
+                         help="default python,numpy,cython,cython-baseline (cython on the baseline instruction set)")
     compare.add_argument("--strategies", metavar="NAME,...|all",
                          help="default serial,threads,processes,asyncio; for MODULE:FUNCTION "
                               "serial, threads, processes:METHOD for each start method, "

@@ -12,6 +12,7 @@ from .._control import Control
 from .._provenance import provenance
 from .._runtime import (START_METHODS, available_cpus, build_info, default_start_method,
                         missing, native_pools_limited)
+from .._workload import BASELINE
 from ..strategies import STRATEGIES, WITH_START_METHOD, Options, get_strategy
 from ..workloads import IMPLEMENTATIONS, WORKLOADS, get_workload
 from .harness import run_group
@@ -20,7 +21,7 @@ from .report import Report
 __all__ = ["DEFAULT_IMPLEMENTATIONS", "DEFAULT_STRATEGIES", "DEFAULT_WORKLOADS", "compare"]
 
 DEFAULT_WORKLOADS = ("mandelbrot",)
-DEFAULT_IMPLEMENTATIONS = ("python", "numpy", "cython")
+DEFAULT_IMPLEMENTATIONS = ("python", "numpy", "cython", "cython-baseline")
 DEFAULT_STRATEGIES = ("serial", "threads", "processes", "asyncio")
 DEFAULT_PLOT = "nogilkit-compare.png"
 # Size "tiny" is a smoke test of every path: its runs (under a millisecond)
@@ -93,9 +94,15 @@ def validate(workloads, implementations, strategies, workers, *, size, repeats, 
 
 def plan(workloads, implementations, strategies, workers):
     """The combinations to run, in report order: serial once, on 1 worker;
-    ``workers`` None means each workload's default."""
+    ``workers`` None means each workload's default. With the default
+    implementations, cython-baseline only for workloads with vector paths
+    (elsewhere it is cython); asked for by name, it is a row saying so."""
+    def wanted(w, i):
+        return not (i == BASELINE and tuple(implementations) == DEFAULT_IMPLEMENTATIONS
+                    and get_workload(w).vector_kernel is None)
+
     return [(w, i, s, n)
-            for w in workloads for i in implementations for s in strategies
+            for w in workloads for i in implementations if wanted(w, i) for s in strategies
             for n in ([1] if s == "serial" else workers or default_workers(w))]
 
 

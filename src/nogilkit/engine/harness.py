@@ -22,6 +22,7 @@ import statistics
 import time
 from dataclasses import asdict, dataclass, field, fields
 
+from .. import _simd
 from .._measure import peak_rss, reset_peak_rss
 from .._runtime import add_note
 from .._stats import TARGET, median_interval, ratio_interval
@@ -200,6 +201,9 @@ def run_group(workload, problem, implementation, combos, options, *,
     # fork copies one thread only, and a lock another thread held stays locked.
     order = sorted(range(len(combos)), key=lambda i: not combos[i][0].forks(options))
     with contextlib.ExitStack() as stack:
+        # Chunks set the vector path their implementation needs (cython-baseline
+        # the baseline): whatever this process's kernels ran with before is back after.
+        stack.enter_context(_simd.preserved())
         for index in order:
             row, (strategy, workers) = rows[index], combos[index]
             reason = workload.unavailable(implementation) or strategy.unavailable(

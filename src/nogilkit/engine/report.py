@@ -31,7 +31,8 @@ from .harness import Row
 
 __all__ = ["COLUMNS", "Column", "Report", "karp_flatt", "plot_path"]
 
-PLOT_COLOURS = {"python": "#c44e52", "numpy": "#4c72b0", "cython": "#55a868", "numba": "#8172b3"}
+PLOT_COLOURS = {"python": "#c44e52", "numpy": "#4c72b0", "cython": "#55a868",
+                "cython-baseline": "#937860", "numba": "#8172b3"}
 INTERPRETER_STYLES = ("-", "--", ":")  # across Pythons, the first, second, third
 
 
@@ -280,7 +281,21 @@ class Report(JsonReport):
             # Too few cores were free: a low speedup says nothing about the work.
             text = (f"Inconclusive: the machine was busy ({describe(self.control())}); "
                     "speedups below are lower bounds, not findings. " + text)
-        return text
+        return text + self._vector_reading(rows)
+
+    def _vector_reading(self, rows):
+        """What vector instructions buy: serial cython (the best instruction set)
+        against serial cython-baseline, or "" without both."""
+        serial = {r.implementation: r for r in rows if r.strategy == "serial"}
+        if "cython" not in serial or "cython-baseline" not in serial:
+            return ""
+        interval = ratio_interval(serial["cython-baseline"].times, serial["cython"].times)
+        if interval is None:
+            return ""
+        path = (self.provenance or {}).get("simd", {}).get(rows[0].workload, "the best instruction set")
+        verdict = ("no clear difference" if interval.includes(1.0)
+                   else f"{interval.value:.2f}x [{interval.low:.2f}-{interval.high:.2f}]")
+        return f" Vector instructions ({path}, one thread, cython against cython-baseline): {verdict}."
 
     def _waiting_reading(self, workload, rows, most):
         """For a workload that waits (io): each strategy against the ideal time."""

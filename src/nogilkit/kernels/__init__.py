@@ -8,6 +8,8 @@ ext/, its module here, its line below and its tests: the references, the
 workloads and the asv benchmarks follow from its FAMILY.
 """
 
+# Importing _simd sets each vectorised kernel's instruction set (NOGILKIT_SIMD).
+from .. import _simd  # noqa: F401
 from . import _histogram, _kmeans, _mandelbrot, _nbody, _spectral_norm, _stream
 from ._histogram import histogram
 from ._kmeans import KMeansResult, kmeans

@@ -375,6 +375,8 @@ class KMeansWorkload(Workload):
 
     name = "kmeans"
     summary = "Lloyd k-means: one round per iteration, sums and counts reduced across chunks"
+    implementations = ("python", "numpy", "cython", "cython-baseline")
+    vector_kernel = "kmeans"
     sizes = {
         "tiny": {"n": 2_000, "features": 4, "k": 4, "iterations": 3},
         "small": {"n": 10_000, "features": 8, "k": 8, "iterations": 5},

@@ -256,7 +256,8 @@ class MandelbrotWorkload(Workload):
         "medium": {"width": 1000, "height": 800, "max_iter": 256},
         "large": {"width": 2000, "height": 2000, "max_iter": 256},
     }
-    implementations = ("python", "numpy", "cython", "numba")
+    implementations = ("python", "numpy", "cython", "cython-baseline", "numba")
+    vector_kernel = "mandelbrot"
     source_chunks = {"python": SourceChunk(
         (mandelbrot_row, mandelbrot_chunk),
         lambda p, spec: (*spec, p["width"], p["height"], p["max_iter"], tuple(p["region"])),

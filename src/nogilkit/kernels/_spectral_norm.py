@@ -147,6 +147,8 @@ class SpectralNormWorkload(Workload):
 
     name = "spectral_norm"
     summary = "spectral norm: 40 rounds of row-parallel products, a barrier after each"
+    implementations = ("python", "numpy", "cython", "cython-baseline")
+    vector_kernel = "spectral_norm"
     sizes = {
         "tiny": {"n": 40, "iterations": 2},
         "small": {"n": 400, "iterations": 10},

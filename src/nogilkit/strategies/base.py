@@ -79,7 +79,8 @@ def run_task(task):
     arrays = resolve_arrays(task.arrays)
     start = time.thread_time()
     try:
-        partial = workload.run_chunk(task.params, arrays, task.spec, task.implementation)
+        partial = workload.run_chunk(task.params, arrays, task.spec,
+                                     workload.chunk_implementation(task.implementation))
     except Exception as exc:
         chunk_note(exc, task)
         raise
@@ -97,7 +98,7 @@ async def run_task_async(task):
     start = time.thread_time()
     try:
         partial = await workload.run_chunk_async(task.params, resolve_arrays(task.arrays), task.spec,
-                                                 task.implementation)
+                                                 workload.chunk_implementation(task.implementation))
     except Exception as exc:
         chunk_note(exc, task)
         raise

@@ -71,7 +71,7 @@ class Threads(Strategy):
                         " (noise: the GIL serialises pure-Python threads)")
             return (" (pure Python in parallel: this interpreter runs without a GIL)"
                     if speedup >= 1.3 else " (no GIL here, yet no gain)")
-        if implementation in ("cython", "numba") and speedup >= 1.3:
+        if implementation in ("cython", "cython-baseline", "numba") and speedup >= 1.3:
             return " (the kernel releases the GIL)"
         return ""
 

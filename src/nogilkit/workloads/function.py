@@ -111,6 +111,10 @@ class FunctionChunks:
                 results.append(Raised(exc))
         return results
 
+    def chunk_implementation(self, implementation):
+        """As ``Workload.chunk_implementation``: a function has one implementation."""
+        return implementation
+
     async def run_chunk_async(self, params, arrays, spec, implementation):
         if not self.coroutine:  # a plain function blocks the loop, as it would in a coroutine
             return self.run_chunk(params, arrays, spec, implementation)

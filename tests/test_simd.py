@@ -1,0 +1,124 @@
+"""Every instruction-set path of the vectorised kernels gives the reference's result."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import nogilkit
+from nogilkit import reference
+from nogilkit import _simd
+
+PATHS = _simd.supported()
+
+MANDELBROT_CASES = [
+    (w, 3, mi, r)
+    for w in (1, 3, 4, 5, 7, 8, 9, 11, 12, 13, 23, 24, 25, 31, 32, 33, 47, 65)
+    for mi, r in [(1, (-2.0, 0.5, -1.25, 1.25)), (9, (-3.0, 3.0, -2.0, 2.0)),
+                  (257, (-0.75, -0.73, 0.1, 0.12)), (30, (-1e200, 1e200, -1e200, 1e200))]
+] + [(9, 2, mi, (-0.1, 0.1, -0.1, 0.1)) for mi in (7, 8, 65535, 65536, 65537, 65536 + 9)]
+
+
+@pytest.fixture(params=PATHS)
+def path(request):
+    with _simd.forced(request.param) as paths:
+        assert set(paths.values()) == {request.param}
+        yield request.param
+
+
+def test_mandelbrot_every_path_equals_reference(path):
+    for width, height, max_iter, region in MANDELBROT_CASES:
+        expected = reference.mandelbrot(width, height, max_iter, region=region)
+        for threads in (1, 2):
+            got = nogilkit.mandelbrot(width, height, max_iter, region=region, threads=threads)
+            np.testing.assert_array_equal(got, expected, err_msg=f"{path} {width}x{height}/{max_iter} {region}")
+
+
+def test_spectral_norm_every_path_equals_reference(path):
+    for n, iterations in [(1, 1), (3, 2), (7, 3), (8, 2), (9, 2), (17, 4), (33, 2), (100, 10)]:
+        for threads in (1, 3):
+            assert nogilkit.spectral_norm(n, iterations, threads=threads) == \
+                reference.spectral_norm(n, iterations), (path, n, iterations, threads)
+
+
+CODE = "import nogilkit; from nogilkit import _simd; print(_simd.paths())"
+
+
+def paths_with_environment(value):
+    env = dict(os.environ, NOGILKIT_SIMD=value)
+    done = subprocess.run([sys.executable, "-c", CODE], env=env, capture_output=True, text=True,
+                          check=True)
+    return eval(done.stdout), done.stderr  # a dict of str printed by Python
+
+
+def test_the_environment_variable_lowers_the_path():
+    assert paths_with_environment("baseline")[0] == {k: "baseline" for k in _simd.KERNELS}
+    paths, _ = paths_with_environment("AVX512")  # a path above the CPU's gives its best
+    assert set(paths.values()) <= set(PATHS) and paths["mandelbrot"] == PATHS[-1]
+
+
+def test_auto_takes_the_best_path_up_to_each_kernel_cap():
+    for value in ("", "auto"):
+        paths, _ = paths_with_environment(value)
+        for name, module in _simd.KERNELS.items():
+            assert paths[name] == PATHS[min(module.SIMD_AUTO_CAP, len(PATHS) - 1)]
+
+
+def test_an_unknown_path_in_the_environment_warns_and_uses_the_best():
+    paths, stderr = paths_with_environment("sse9")
+    assert paths == paths_with_environment("auto")[0]
+    assert "NOGILKIT_SIMD must be one of auto, baseline, avx2, avx512; got 'sse9'" in stderr
+
+
+def test_use_rejects_what_is_not_a_path():
+    with pytest.raises(ValueError, match="request must be one of auto, baseline"):
+        _simd.use("neon")
+    with pytest.raises(TypeError, match="request must be a str, got int"):
+        _simd.use(2)
+
+
+def test_forced_restores_the_paths_after_the_block():
+    before = _simd.paths()
+    with pytest.raises(RuntimeError):
+        with _simd.forced("baseline"):
+            raise RuntimeError
+    assert _simd.paths() == before
+
+
+def test_info_names_each_kernel_path():
+    from nogilkit._runtime import system_info
+
+    info = system_info()
+    assert info["simd_supported"].split() == list(PATHS)
+    assert info["simd"] == " ".join(f"{k}={v}" for k, v in _simd.paths().items())
+
+
+KMEANS_CASES = [  # (n_points, n_features, k): features and centres around the
+    # register tiles (4 and 6 centres, 8 and 16 lanes), blocks of 32 points
+    (n, f, k) for n, f, k in [(1, 1, 1), (31, 3, 2), (33, 5, 7), (70, 8, 6), (97, 9, 13),
+                              (64, 17, 4), (40, 64, 5), (130, 2, 25)]
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kmeans_every_path_equals_reference(path, dtype):
+    rng = np.random.default_rng(7)
+    for n, f, k in KMEANS_CASES:
+        points = (rng.standard_normal((n, f)) * 3 + rng.integers(0, 3, (n, 1))).astype(dtype)
+        points[n // 2:n // 2 + 2] = points[0]  # equal points: ties between centres
+        expected = reference.kmeans(points, k, max_iter=5)
+        for threads in (1, 2):
+            got = nogilkit.kmeans(points, k, max_iter=5, threads=threads)
+            np.testing.assert_array_equal(got.labels, expected.labels, err_msg=f"{path} {n}x{f} k={k}")
+            np.testing.assert_array_equal(got.centers, expected.centers)
+            assert got.n_iter == expected.n_iter and got.inertia == expected.inertia
+
+
+def test_kmeans_ties_go_to_the_first_centre_on_every_path(path):
+    points = np.repeat(np.arange(40.0)[:, None], 3, axis=1)
+    init = np.array([points[5]] * 9)  # nine equal centres
+    got = nogilkit.kmeans(points, 9, init=init, max_iter=1)
+    # Centre 0 moved to the mean; 1..8, empty, stayed equal: none of 2..8 may win.
+    assert set(np.unique(got.labels)) == {0, 1}
+    np.testing.assert_array_equal(got.labels, reference.kmeans(points, 9, init=init, max_iter=1).labels)
