@@ -10,26 +10,31 @@ against the baseline path's, which the tests check against the pure-Python
 reference bit for bit. kmeans is also timed against scikit-learn's lloyd at
 three shapes (same init, same iterations, labels compared).
 
-"Fraction of peak" is useful work per cycle over what the core could issue,
-one thread, at the clock /proc/cpuinfo reports (a VM's nominal clock: turbo
-makes the fraction look higher than it is). The model, per path of W double
-lanes (baseline 2, avx2 4, avx512 8) and two vector FP operations a cycle:
-- mandelbrot: 8 FP multiplies and adds per iteration -> 2 W / 8 iterations a cycle;
-  the iterations counted are the image's escape counts (the work the
-  definition does), not the extra ones escaped lanes run in a vector.
-- spectral_norm: one division per term, and the divider, not the width, sets
-  the peak: 0.5 divisions a cycle at any width on Intel server cores
-  (uops.info: divpd xmm 4 cycles per 2, ymm 8 per 4, zmm 16 per 8).
-- kmeans: a multiply and an add per point x centre x feature of the
-  distances -> W such terms a cycle; the rest of an iteration (sums,
-  labels) is counted as overhead.
+"Fraction of peak" is the kernel's useful work per second on one core over
+the most this core was measured to do of the same operations, per path: a
+probe (compiled here with the C compiler, PROBE below) times independent
+chains of a vector multiply then add (8, 12 and 24 vectors of accumulators,
+the best kept) and of vector divisions, at each path's width, without FMA
+(-ffp-contract=off), as the kernels. No clock figure enters (a VM's nominal
+clock is not what turbo runs at). Per unit of work:
+- mandelbrot: an iteration is 4 multiplies and 4 adds -> 4 multiply-add pairs;
+  the iterations counted are the image's escape counts (the definition's
+  work), not the extra ones escaped lanes run inside a vector.
+- spectral_norm: a term is one division; the divider is the limit.
+- kmeans: a point x centre x feature term of the distances is one pair; the
+  rest of an iteration (sums, labels) counts as overhead.
 This is a benchmark script, not a test.
 """
 
 import argparse
-import re
+import ctypes
+import shutil
+import subprocess
 import sys
+import sysconfig
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -40,13 +45,60 @@ LANES = {"baseline": 2, "avx2": 4, "avx512": 8}
 KMEANS_SHAPES = [(500_000, 16, 8), (200_000, 64, 32), (1_000_000, 8, 16)]
 
 
-def clock_hz():
-    try:
-        with open("/proc/cpuinfo") as f:
-            mhz = re.search(r"^cpu MHz\s*:\s*([\d.]+)", f.read(), re.M)
-        return float(mhz.group(1)) * 1e6 if mhz else None
-    except OSError:
-        return None
+PROBE = r"""
+#include <string.h>
+typedef double v2d __attribute__((vector_size(16)));
+typedef double v4d __attribute__((vector_size(32)));
+typedef double v8d __attribute__((vector_size(64)));
+#define PROBE(NAME, ATTR, VT, K, STEP)                                        \
+    ATTR double NAME(long n) {                                                \
+        VT a[K];                                                              \
+        const VT m = (VT){0} + 0.9999999, c = (VT){0} + 1e-9;                 \
+        for (int i = 0; i < K; i++) a[i] = (VT){0} + (1.0 + i);               \
+        for (long k = 0; k < n; k++) _Pragma("GCC unroll 32")                 \
+            for (int i = 0; i < K; i++) a[i] = STEP;                          \
+        double s = 0, lanes[sizeof(VT) / 8];                                  \
+        for (int i = 0; i < K; i++) { memcpy(lanes, &a[i], sizeof(VT)); s += lanes[0]; } \
+        return s;                                                             \
+    }
+#define ALL(KIND, STEP, K)                                                    \
+    PROBE(KIND##_baseline_##K, , v2d, K, STEP)                                \
+    PROBE(KIND##_avx2_##K, __attribute__((target("avx2"))), v4d, K, STEP)     \
+    PROBE(KIND##_avx512_##K, __attribute__((target("avx512f"))), v8d, K, STEP)
+ALL(pairs, a[i] * m + c, 8) ALL(pairs, a[i] * m + c, 12) ALL(pairs, a[i] * m + c, 24)
+ALL(divisions, a[i] / (m + c), 8) ALL(divisions, a[i] / (m + c), 12)
+"""
+
+
+def probe_rates():
+    """{(kind, path): lane operations per second} measured on one core, kind
+    "pairs" (a multiply then an add) or "divisions"; {} without a C compiler."""
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()
+    if shutil.which(compiler[0]) is None:
+        return {}
+    with tempfile.TemporaryDirectory() as tmp:
+        source, library = Path(tmp) / "probe.c", Path(tmp) / "probe.so"
+        source.write_text(PROBE)
+        subprocess.run([*compiler, "-O2", "-shared", "-fPIC", "-ffp-contract=off", str(source),
+                        "-o", str(library)], check=True)
+        probe = ctypes.CDLL(str(library))
+        rates = {}
+        for kind, counts in (("pairs", (8, 12, 24)), ("divisions", (8, 12))):
+            for path in _simd.supported():
+                for k in counts:
+                    function = getattr(probe, f"{kind}_{path}_{k}")
+                    function.restype, function.argtypes = ctypes.c_double, [ctypes.c_long]
+                    n = 1_000_000
+                    best = min(_seconds(function, n) for _ in range(5))
+                    rate = n * k * LANES[path] / best
+                    rates[kind, path] = max(rates.get((kind, path), 0.0), rate)
+        return rates
+
+
+def _seconds(function, n):
+    start = time.perf_counter()
+    function(n)
+    return time.perf_counter() - start
 
 
 def check(condition, what):
@@ -73,7 +125,7 @@ def on_path(path, call):
     return run
 
 
-def kernel_table(name, calls, work, unit, peak_per_cycle, threads, repeats, hz):
+def kernel_table(name, calls, work, unit, ceiling, threads, repeats):
     """Time every (path, threads), check them against the baseline, print a table."""
     measured = interleaved({(p, t): on_path(p, calls(t)) for p in _simd.supported()
                             for t in threads}, repeats)
@@ -83,16 +135,16 @@ def kernel_table(name, calls, work, unit, peak_per_cycle, threads, repeats, hz):
               f"{name} {key} == the baseline path's result")
     print(f"\n{name} ({work:.3g} {unit}s)")
     print("| path | threads | best s | vs baseline | 2T/1T | ns per " + unit
-          + " | " + unit + "s per cycle | fraction of peak |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+          + " (one core) | fraction of peak |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for (path, t), (seconds, _) in measured.items():
         base = measured[("baseline", t)][0]
         one = measured[(path, threads[0])][0]
-        per_cycle = work / (seconds * hz) / t if hz else None
-        peak = peak_per_cycle(path)
+        per_core = work / seconds / t  # units a second on each core
+        peak = ceiling(path)
         print(f"| {path} | {t} | {seconds:.4f} | {base / seconds:.2f}x | "
-              f"{one / seconds:.2f}x | {seconds * t / work * 1e9:.3f} | "
-              + (f"{per_cycle:.3f} | {per_cycle / peak:.2f} |" if per_cycle else "- | - |"))
+              f"{one / seconds:.2f}x | {1e9 / per_core:.3f} | "
+              + (f"{per_core / peak:.2f} |" if peak else "- |"))
     return measured
 
 
@@ -143,19 +195,24 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="smaller problems (a smoke run)")
     args = parser.parse_args(argv)
     threads = [int(t) for t in args.threads.split(",")]
-    hz = clock_hz()
-    print(f"paths: {', '.join(_simd.supported())}; in use: {_simd.paths()}; "
-          f"clock {hz / 1e9:.2f} GHz (/proc/cpuinfo)" if hz else "clock unknown")
+    rates = probe_rates()
+    print(f"paths: {', '.join(_simd.supported())}; in use: {_simd.paths()}")
+    print("probe, lane operations a second on one core: " + (", ".join(
+        f"{kind} {path} {rate / 1e9:.2f}e9" for (kind, path), rate in rates.items())
+        or "no C compiler: no fractions of peak"))
+
+    def ceiling(kind, per_unit):
+        return lambda path: rates.get((kind, path), 0.0) / per_unit
+
     size = 500 if args.quick else 2000
     image = nogilkit.mandelbrot(size, size, 256)
     kernel_table(f"mandelbrot {size}x{size}, max_iter 256",
                  lambda t: lambda: nogilkit.mandelbrot(size, size, 256, threads=t),
-                 float(image.sum()), "iteration", lambda p: 2 * LANES[p] / 8,
-                 threads, args.repeats, hz)
+                 float(image.sum()), "iteration", ceiling("pairs", 4), threads, args.repeats)
     n = 500 if args.quick else 2000
     kernel_table(f"spectral_norm n={n}, 10 iterations",
                  lambda t: lambda: nogilkit.spectral_norm(n, 10, threads=t),
-                 40.0 * n * n, "term", lambda p: 0.5, threads, args.repeats, hz)
+                 40.0 * n * n, "term", ceiling("divisions", 1), threads, args.repeats)
     m, d, k = (20_000, 64, 32) if args.quick else (200_000, 64, 32)
     rng = np.random.default_rng(0)
     points = rng.standard_normal((m, d)) + rng.integers(0, 4, (m, 1))
@@ -165,7 +222,8 @@ def main(argv=None):
     kernel_table(f"kmeans {m}x{d}, k={k}, {passes - 1} iterations",
                  lambda t: lambda: nogilkit.kmeans(points, k, init=init, max_iter=10, tol=0.0,
                                                    threads=t).labels,
-                 float(passes) * m * k * d, "distance term", lambda p: LANES[p], threads, args.repeats, hz)
+                 float(passes) * m * k * d, "distance term", ceiling("pairs", 1), threads,
+                 args.repeats)
     shapes = [(n // 10, d, k) for n, d, k in KMEANS_SHAPES] if args.quick else KMEANS_SHAPES
     kmeans_against_sklearn(threads, max(1, args.repeats // 2 + 1), shapes)
 
