@@ -99,6 +99,33 @@ def advance_bodies(double[:, ::1] positions not None, double[:, ::1] velocities 
 
 # -- many bodies, direct sum ------------------------------------------------------
 
+cdef extern from "simd_nbody.h" nogil:
+    ctypedef void (*nk_nbody_group_fn)(const double* r, const double* m, double* a,
+                                       Py_ssize_t n, Py_ssize_t start, Py_ssize_t count,
+                                       double eps2) noexcept nogil
+    int NK_NBODY_AUTO_CAP
+    nk_nbody_group_fn nk_nbody_group_for(int level)
+    Py_ssize_t nk_nbody_group_bodies(int level)
+
+# The instruction set of accelerations() (nogilkit_simd.h), set by nogilkit._simd.
+SIMD_AUTO_CAP = NK_NBODY_AUTO_CAP  # the level "auto" stops at
+cdef int simd_level = 0
+cdef nk_nbody_group_fn simd_group = NULL  # NULL: the baseline, accelerations' own loop
+cdef Py_ssize_t simd_group_bodies = 1
+
+
+def use_simd_level(int level):
+    """Compute accelerations with the functions of instruction-set ``level``
+    (the caller checked that the CPU has it)."""
+    global simd_level, simd_group, simd_group_bodies
+    simd_level, simd_group = level, nk_nbody_group_for(level)
+    simd_group_bodies = nk_nbody_group_bodies(level)
+
+
+def simd_level_in_use():
+    return simd_level
+
+
 cdef void accelerations(const double* r, const double* m, double* a, Py_ssize_t n,
                         Py_ssize_t start, Py_ssize_t stop, double eps2, Poll* poll) noexcept nogil:
     """a[i - start] = sum_{j != i} m[j] (r[j] - r[i]) / (|r[j] - r[i]|^2 + eps2)^(3/2)
@@ -109,6 +136,17 @@ cdef void accelerations(const double* r, const double* m, double* a, Py_ssize_t 
     """
     cdef Py_ssize_t i, j
     cdef double xi, yi, zi, dx, dy, dz, d2, inv, ax, ay, az
+    cdef nk_nbody_group_fn group = simd_group
+    cdef Py_ssize_t bodies = simd_group_bodies
+    if group != NULL:
+        # Bodies side by side (simd_nbody.h), each one's sum still in j order.
+        i = start
+        while i < stop:
+            if i > start and stopped(poll):
+                return
+            group(r, m, a + 3 * (i - start), n, i, min(bodies, stop - i), eps2)
+            i += bodies
+        return
     for i in range(start, stop):
         if i > start and stopped(poll):
             return

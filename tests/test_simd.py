@@ -122,3 +122,19 @@ def test_kmeans_ties_go_to_the_first_centre_on_every_path(path):
     # Centre 0 moved to the mean; 1..8, empty, stayed equal: none of 2..8 may win.
     assert set(np.unique(got.labels)) == {0, 1}
     np.testing.assert_array_equal(got.labels, reference.kmeans(points, 9, init=init, max_iter=1).labels)
+
+
+@pytest.mark.parametrize("softening", [0.01, 0.0])
+def test_nbody_direct_every_path_equals_reference(path, softening):
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 3, 5, 8, 9, 13, 17):
+        positions = rng.standard_normal((n, 3))
+        velocities = rng.standard_normal((n, 3)) * 0.1
+        masses = rng.uniform(0.5, 2.0, n)
+        expected = reference.nbody_direct(positions, velocities, masses, 3, dt=0.01,
+                                          softening=softening)
+        for threads in (1, 2):
+            got = nogilkit.nbody_direct(positions, velocities, masses, 3, dt=0.01,
+                                        softening=softening, threads=threads)
+            for g, e in zip(got, expected):
+                np.testing.assert_array_equal(g, e, err_msg=f"{path} n={n} eps={softening}")

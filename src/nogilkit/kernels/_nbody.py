@@ -347,6 +347,8 @@ class NBodyWorkload(Workload):
 
     name = "nbody"
     summary = "direct-sum N-body: each step reads every position (shared read-only data)"
+    implementations = ("python", "numpy", "cython", "cython-baseline")
+    vector_kernel = "nbody_direct"
     sizes = {
         "tiny": {"n": 24, "steps": 2},
         "small": {"n": 400, "steps": 4},
