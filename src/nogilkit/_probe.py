@@ -58,10 +58,14 @@ returns. An exception raised by ``fn`` is re-raised with a note naming the
 phase it came from.
 """
 
+from __future__ import annotations
+
 import statistics
 import time
 import types
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from ._control import Control, busy, describe
 from ._measure import Deadline, gil_held_fraction, pickle_cost, run_calls
@@ -163,7 +167,9 @@ class ProbeResult:
         return "\n".join([*lines, "", self.recommendation])
 
 
-def probe(fn, args=(), kwargs=None, *, threads=None, min_time=0.2, timeout=60.0):
+def probe(fn: Callable[..., Any], args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None,
+          *, threads: int | None = None, min_time: float = 0.2,
+          timeout: float = 60.0) -> ProbeResult:
     """Measure whether ``fn(*args, **kwargs)`` releases the GIL and how it scales.
 
     Parameters

@@ -5,9 +5,12 @@ is numpy.histogram itself) and the workload ``histogram``: a reduction,
 private counts per chunk added at the end.
 """
 
+from __future__ import annotations
+
 import functools
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import _validation
 from .._ext.histogram import HistogramJob
@@ -57,7 +60,8 @@ def check_histogram_args(data, bins, range):
     return data, uniform_edges(bins, range)
 
 
-def histogram(data, bins, range, *, threads=None):
+def histogram(data: ArrayLike, bins: int, range: tuple[float, float], *,
+              threads: int | None = None) -> np.ndarray:
     """Counts of ``data`` in ``bins`` equal bins over ``range``, with the GIL released.
 
     The result equals ``numpy.histogram(data, bins, range)[0]`` exactly, value
@@ -117,6 +121,12 @@ def histogram(data, bins, range, *, threads=None):
     ``np.linspace`` edges (near an edge the estimate is often off by one).
     Taking numpy's steps, not only its edges, makes the counts equal by
     construction.
+
+    Examples
+    --------
+    >>> import numpy as np, nogilkit
+    >>> nogilkit.histogram(np.array([0.1, 0.2, 0.7, 1.0]), 2, (0.0, 1.0)).tolist()
+    [2, 2]
     """
     data, edges = check_histogram_args(data, bins, range)
     threads = resolve_threads(threads)

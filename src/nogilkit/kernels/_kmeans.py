@@ -5,11 +5,14 @@ definition, its NumPy twin and the workload ``kmeans``: a reduction every
 iteration, computed by the kernel's own code.
 """
 
+from __future__ import annotations
+
 import functools
 import math
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import _validation
 from .._ext.kmeans import CHUNK_SIZE, FINAL_PASS, MEAN_PASS, UPDATE_PASS, label_points, new_job
@@ -102,7 +105,8 @@ def _run_pass(job, mode, threads):
     return job.finish()
 
 
-def kmeans(points, k, *, init=None, max_iter=300, tol=0.0, threads=None):
+def kmeans(points: ArrayLike, k: int, *, init: ArrayLike | None = None, max_iter: int = 300,
+           tol: float = 0.0, threads: int | None = None) -> KMeansResult:
     """k-means clustering by Lloyd's algorithm, computed with the GIL released.
 
     Each iteration labels every point with its nearest centre (the first
@@ -153,6 +157,14 @@ def kmeans(points, k, *, init=None, max_iter=300, tol=0.0, threads=None):
     are merged in chunk order, so that the result is the same bit for bit
     for any ``threads`` and equals ``nogilkit.reference.kmeans``. The partial
     sums take ``8 * k * n_features`` bytes per chunk of 4096 points.
+
+    Examples
+    --------
+    >>> import numpy as np, nogilkit
+    >>> points = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0]])
+    >>> result = nogilkit.kmeans(points, 2, init=points[[0, 2]])
+    >>> result.labels.tolist(), result.n_iter
+    ([0, 0, 1, 1], 2)
     """
     points, k, init, max_iter, tol = check_kmeans_args(points, k, init, max_iter, tol)
     threads = resolve_threads(threads)

@@ -6,6 +6,8 @@ numba versions (when numba is installed) and the workload ``mandelbrot`` of
 the comparison engine: independent rows of very uneven cost.
 """
 
+from __future__ import annotations
+
 import functools
 
 import numpy as np
@@ -35,7 +37,9 @@ def check_mandelbrot_args(width, height, max_iter, region):
     )
 
 
-def mandelbrot(width, height, max_iter=256, *, region=DEFAULT_REGION, threads=None, out=None):
+def mandelbrot(width: int, height: int, max_iter: int = 256, *,
+               region: tuple[float, float, float, float] = DEFAULT_REGION,
+               threads: int | None = None, out: np.ndarray | None = None) -> np.ndarray:
     """Escape-time counts of the Mandelbrot set, computed with the GIL released.
 
     Pixel (row ``y``, column ``x``) is the point
@@ -70,6 +74,15 @@ def mandelbrot(width, height, max_iter=256, *, region=DEFAULT_REGION, threads=No
     -----
     The arithmetic is that of the definition, without fused multiply-add, so
     the result equals ``nogilkit.reference.mandelbrot`` bit for bit.
+
+    Examples
+    --------
+    >>> import nogilkit
+    >>> image = nogilkit.mandelbrot(8, 4, max_iter=50, threads=1)
+    >>> image.shape, image.dtype.name
+    ((4, 8), 'int32')
+    >>> int(image.max())
+    50
     """
     width, height, max_iter, region = check_mandelbrot_args(width, height, max_iter, region)
     threads = resolve_threads(threads)

@@ -6,11 +6,14 @@ definitions, NumPy twins and the workload ``nbody``: O(n^2) work on shared
 read-only data.
 """
 
+from __future__ import annotations
+
 import functools
 import math
 import sys
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import _validation
 from .._ext.nbody import AccelerationJob, accelerations_band, advance_bodies
@@ -56,7 +59,7 @@ def jovian_system():
     return positions, velocities, masses
 
 
-def nbody(steps, *, dt=0.01):
+def nbody(steps: int, *, dt: float = 0.01) -> tuple[float, float]:
     """The Benchmarks Game's n-body: integrate the Sun and four giant planets.
 
     Symplectic Euler steps of the five-body system, computed with the GIL
@@ -76,6 +79,13 @@ def nbody(steps, *, dt=0.01):
     (float, float)
         The energy before and after, equal bit for bit to
         ``nogilkit.reference.nbody``.
+
+    Examples
+    --------
+    >>> import nogilkit
+    >>> before, after = nogilkit.nbody(1000)
+    >>> f"{before:.9f} {after:.9f}"  # the Benchmarks Game's published values
+    '-0.169075164 -0.169087605'
     """
     # The compiled loop counts steps in a C ssize_t.
     steps = _validation.integer("steps", steps, minimum=0, maximum=sys.maxsize)
@@ -107,7 +117,9 @@ def check_nbody_direct_args(positions, velocities, masses, steps, dt, softening)
     return positions, velocities, masses, steps, dt, softening
 
 
-def nbody_direct(positions, velocities, masses, steps, *, dt, softening, threads=None):
+def nbody_direct(positions: ArrayLike, velocities: ArrayLike, masses: ArrayLike, steps: int, *,
+                 dt: float, softening: float,
+                 threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Integrate n gravitating bodies by direct summation (G = 1), in parallel over bodies.
 
     Leapfrog (kick-drift-kick, symplectic, second order): each step is
@@ -143,6 +155,15 @@ def nbody_direct(positions, velocities, masses, steps, *, dt, softening, threads
     Returns
     -------
     (positions, velocities) : two float64 arrays of shape (n, 3)
+
+    Examples
+    --------
+    >>> import numpy as np, nogilkit
+    >>> positions = np.array([[-1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+    >>> r, v = nogilkit.nbody_direct(positions, np.zeros((2, 3)), np.ones(2), 1,
+    ...                              dt=0.1, softening=0.0)
+    >>> bool(r[0, 0] > -1.0 and r[1, 0] < 1.0)  # the two bodies fall together
+    True
     """
     positions, velocities, masses, steps, dt, softening = check_nbody_direct_args(
         positions, velocities, masses, steps, dt, softening

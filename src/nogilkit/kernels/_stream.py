@@ -5,10 +5,13 @@ for bit for any number of threads), their pure-Python definitions, NumPy
 twins and the workload ``total``: moving data costs more than computing.
 """
 
+from __future__ import annotations
+
 import functools
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import _validation
 from .._ext.stream import SUM_BLOCK_SIZE, TotalJob, TriadJob
@@ -34,7 +37,8 @@ def _same_or_disjoint(name, array, other_name, other):
         raise ValueError(f"{name} must be {other_name} itself or not overlap it")
 
 
-def triad(a, b, c, scalar, *, threads=None):
+def triad(a: np.ndarray, b: ArrayLike, c: ArrayLike, scalar: float, *,
+          threads: int | None = None) -> np.ndarray:
     """The STREAM triad, in place: ``a[:] = b + scalar * c``.
 
     Parameters
@@ -56,6 +60,13 @@ def triad(a, b, c, scalar, *, threads=None):
     numpy.ndarray
         ``a``. Bit for bit ``b + scalar * c`` as NumPy computes it (no fused
         multiply-add). It moves 24 bytes per element (STREAM's count).
+
+    Examples
+    --------
+    >>> import numpy as np, nogilkit
+    >>> a = np.zeros(3)
+    >>> nogilkit.triad(a, np.ones(3), np.arange(3.0), 2.0).tolist()
+    [1.0, 3.0, 5.0]
     """
     a = _validation.contiguous_float64("a", a, writeable=True)
     b = _validation.contiguous_float64("b", b)
@@ -70,7 +81,7 @@ def triad(a, b, c, scalar, *, threads=None):
     return a
 
 
-def total(a, *, threads=None):
+def total(a: ArrayLike, *, threads: int | None = None) -> float:
     """Sum of a float64 array, the same bit for bit for any number of threads.
 
     The values are summed in fixed blocks of 4096, each with 8 interleaved
@@ -91,6 +102,12 @@ def total(a, *, threads=None):
     -------
     float
         0.0 for an empty array. It reads 8 bytes per element.
+
+    Examples
+    --------
+    >>> import numpy as np, nogilkit
+    >>> nogilkit.total(np.arange(10.0))
+    45.0
     """
     a = np.asarray(a)
     if a.dtype.kind not in "iuf":
