@@ -68,7 +68,13 @@ def build_jobs_module(out_dir, *defines):
 def package_with(tmp_path, jobs_module):
     """A copy of the installed nogilkit whose _ext._jobs is ``jobs_module``."""
     copy = tmp_path / "site"
-    shutil.copytree(pathlib.Path(nogilkit.__file__).parent, copy / "nogilkit")
+    package = pathlib.Path(nogilkit.__file__).parent
+    shutil.copytree(package, copy / "nogilkit")
+    # A repaired wheel's bundled libraries (libgomp), which the modules find
+    # beside the package (auditwheel's nogilkit.libs, delvewheel's nogilkit.libs).
+    libs = package.parent / "nogilkit.libs"
+    if libs.is_dir():
+        shutil.copytree(libs, copy / "nogilkit.libs")
     (installed,) = (copy / "nogilkit" / "_ext").glob("_jobs.*")
     installed.unlink()
     shutil.copy(jobs_module, copy / "nogilkit" / "_ext" / jobs_module.name)
@@ -94,8 +100,8 @@ def gil_shares(site):
     """bench_gil's figure for KERNELS, from the nogilkit package in ``site``."""
     done = subprocess.run(
         [sys.executable, "-c", MEASURE.format(root=str(ROOT), kernels=KERNELS)],
-        env={**os.environ, "PYTHONPATH": str(site)},
-        check=True, capture_output=True, text=True, timeout=300)
+        env={**os.environ, "PYTHONPATH": str(site)}, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.splitlines()[-1])
     assert pathlib.Path(result["package"]).is_relative_to(site)  # the copy ran, not the install
     return result["shares"]
