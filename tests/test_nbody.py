@@ -165,7 +165,7 @@ GOOD = cluster(3)
     "change,error,match",
     [
         ({"positions": np.zeros((3, 2))}, ValueError, r"positions must have shape \(n, 3\)"),
-        ({"positions": np.zeros(9)}, ValueError, "positions must be 2-dimensional"),
+        ({"positions": np.zeros(9)}, ValueError, "positions must be a 2-D array"),
         ({"positions": [["a", "b", "c"]] * 3}, TypeError, "positions must be an array of real"),
         ({"positions": np.full((3, 3), np.nan)}, ValueError, "positions must contain only finite"),
         ({"velocities": np.zeros((2, 3))}, ValueError, r"velocities must have shape \(3, 3\)"),

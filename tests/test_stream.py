@@ -51,7 +51,7 @@ def test_triad_in_place_aliasing_is_allowed():
         (lambda a, b, c: (list(a), b, c), TypeError, "a must be a numpy.ndarray"),
         (lambda a, b, c: (a.astype(np.float32), b, c), TypeError, "a must have dtype float64"),
         (lambda a, b, c: (a, b.astype(np.int64), c), TypeError, "b must have dtype float64"),
-        (lambda a, b, c: (a.reshape(10, 10), b, c), ValueError, "a must be 1-dimensional"),
+        (lambda a, b, c: (a.reshape(10, 10), b, c), ValueError, "a must be a 1-D array"),
         (lambda a, b, c: (a, b, np.ones(200)[::2]), ValueError, "c must be C-contiguous"),
         (lambda a, b, c: (a, b[:50], c), ValueError, "same length"),
         (lambda a, b, c: (a[1:], a[:-1], c[1:]), ValueError, "a must be b itself or not overlap"),
@@ -106,7 +106,7 @@ def test_total_propagates_nan_and_inf():
 @pytest.mark.parametrize(
     "value,error,match",
     [
-        (np.ones((2, 2)), ValueError, "a must be 1-dimensional"),
+        (np.ones((2, 2)), ValueError, "a must be a 1-D array"),
         (np.array(["x"]), TypeError, "a must be an array of real numbers"),
         (np.ones(3, dtype=complex), TypeError, "a must be an array of real numbers"),
     ],

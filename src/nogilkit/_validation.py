@@ -61,23 +61,41 @@ def finite_float(name, value, *, minimum=None, maximum=None):
     return value
 
 
-def real_array(name, value, *, ndim, copy=False):
-    """``value`` as a C-contiguous float64 array of ``ndim`` dimensions with finite values.
+def real_array(name, value, *, ndim, keep=(), dtype=None, convert=True, finite=True,
+               copy=False):
+    """``value`` as a C-contiguous array of ``ndim`` dimensions: the kernels'
+    one input policy (README: "Arrays in").
 
-    Array-likes of real numbers are converted (a copy only where needed, or
-    always with ``copy=True``); complex, object and string data are rejected.
+    Any array-like of real numbers (signed or unsigned integers, float32,
+    float64) is accepted and converted to float64, unless its dtype is in
+    ``keep`` (kmeans keeps float32) or ``dtype`` names another (kmeans' init
+    takes its points' dtype); the data are copied only where the dtype or the
+    memory layout must change, or always with ``copy=True``. With
+    ``convert=False`` only float64 (and ``keep``) is accepted: TypeError
+    names the dtype and the explicit conversion (histogram: numpy.histogram
+    bins float32 data in float32, so converting would change counts). Booleans,
+    complex numbers, objects and strings raise TypeError; another number of
+    dimensions ValueError, and so do NaN or inf when ``finite``.
     """
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as exc:  # ragged nested sequences, for one
-        raise TypeError(f"{name} must be an array of real numbers ({exc})") from None
+        raise ValueError(f"{name} must be a {ndim}-D array of real numbers ({exc})") from None
     if array.dtype.kind not in "iuf":  # signed, unsigned, float: not bool, complex, object
         raise TypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
     if array.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-dimensional, got {array.ndim} dimensions")
-    array = np.array(array, dtype=np.float64, order="C", copy=True if copy else None)
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} must contain only finite values")
+        raise ValueError(f"{name} must be a {ndim}-D array, got {array.ndim} dimension(s)")
+    kept = array.dtype in [np.dtype(k) for k in (np.float64, *keep)]
+    if not convert and not kept:
+        raise TypeError(f"{name} must have dtype float64, got {array.dtype} (convert it "
+                        f"explicitly, {name}.astype(numpy.float64), if that is what you mean)")
+    if dtype is None:
+        dtype = array.dtype if kept else np.float64
+    # A float64 too large for float32 becomes inf here, caught below when finite.
+    with np.errstate(over="ignore"):
+        array = np.array(array, dtype=dtype, order="C", copy=True if copy else None)
+    if finite and not np.isfinite(array).all():
+        raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
     return array
 
 
@@ -88,7 +106,7 @@ def contiguous_float64(name, value, *, writeable=False):
     if value.dtype != np.float64:
         raise TypeError(f"{name} must have dtype float64, got {value.dtype}")
     if value.ndim != 1:
-        raise ValueError(f"{name} must be 1-dimensional, got {value.ndim} dimensions")
+        raise ValueError(f"{name} must be a 1-D array, got {value.ndim} dimension(s)")
     if not value.flags.c_contiguous:
         raise ValueError(f"{name} must be C-contiguous")
     if writeable and not value.flags.writeable:
@@ -170,48 +188,3 @@ def interval(name, value):
     if not math.isfinite(last - first):
         raise ValueError(f"{name} must have a finite width, got ({first}, {last})")
     return first, last
-
-
-def input_array(name, value, dtype, ndim):
-    """``value`` as an aligned, C-contiguous array of ``dtype`` and ``ndim``.
-
-    The dtype is never converted (TypeError if it differs); an array of the
-    right dtype but another memory layout is copied into a contiguous one.
-    """
-    dtype = np.dtype(dtype)
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as exc:
-        raise type(exc)(f"{name} must be array-like: {exc}") from None
-    if array.dtype != dtype:
-        raise TypeError(f"{name} must have dtype {dtype}, got {array.dtype}")
-    if array.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got {array.ndim}-D")
-    return np.require(array, requirements=("C_CONTIGUOUS", "ALIGNED"))
-
-
-def float_matrix(name, value, *, dtype=None):
-    """``value`` as a finite, C-contiguous 2-D float32 or float64 array.
-
-    Lists and other array-likes are converted. float32 and float64 arrays
-    keep their dtype, other integer or floating ones become float64, unless
-    ``dtype`` is given. The array is copied only when it must be (another
-    dtype, or not C-contiguous). Booleans, complex numbers and anything else
-    raise TypeError; another number of dimensions, NaN or inf, ValueError.
-    """
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as exc:  # e.g. ragged nested lists
-        raise ValueError(f"{name} must be a 2-D array of real numbers ({exc})") from None
-    if array.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
-    if array.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array, got {array.ndim} dimension(s)")
-    if dtype is None:
-        dtype = array.dtype if array.dtype in (np.float32, np.float64) else np.float64
-    # A float64 too large for float32 becomes inf here, caught just below.
-    with np.errstate(over="ignore"):
-        array = np.ascontiguousarray(array, dtype=dtype)
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
-    return array

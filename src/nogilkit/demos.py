@@ -172,7 +172,7 @@ def histogram_race(data=None, bins=100, range=None, *, threads=2, repeats=5):
     """
     if data is None:
         data = np.random.default_rng(DEFAULT_SEED).standard_normal(DEFAULT_SIZE)
-    data = _validation.input_array("data", data, np.float64, 1)
+    data = _validation.real_array("data", data, ndim=1, convert=False, finite=False)
     if range is None:
         range = (data.min(), data.max()) if data.size else (0.0, 1.0)
     data, edges = check_histogram_args(data, bins, range)

@@ -56,7 +56,7 @@ def uniform_edges(bins, range):
 
 def check_histogram_args(data, bins, range):
     """The validated (data, edges) shared by every implementation."""
-    data = _validation.input_array("data", data, np.float64, 1)
+    data = _validation.real_array("data", data, ndim=1, convert=False, finite=False)
     return data, uniform_edges(bins, range)
 
 

@@ -51,7 +51,7 @@ def check_kmeans_args(points, k, init, max_iter, tol):
 
     ``init=None`` becomes the last k points.
     """
-    points = _validation.float_matrix("points", points)
+    points = _validation.real_array("points", points, ndim=2, keep=(np.float32,))
     n_points, n_features = points.shape
     if n_points == 0:
         raise ValueError("points must contain at least one point, got 0")
@@ -63,7 +63,7 @@ def check_kmeans_args(points, k, init, max_iter, tol):
     if init is None:
         init = points[n_points - k:]
     else:
-        init = _validation.float_matrix("init", init, dtype=points.dtype)
+        init = _validation.real_array("init", init, ndim=2, dtype=points.dtype)
         if init.shape != (k, n_features):
             raise ValueError(
                 f"init must have shape (k, n_features) = {(k, n_features)}, got {init.shape}"

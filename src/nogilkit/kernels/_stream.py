@@ -109,12 +109,7 @@ def total(a: ArrayLike, *, threads: int | None = None) -> float:
     >>> nogilkit.total(np.arange(10.0))
     45.0
     """
-    a = np.asarray(a)
-    if a.dtype.kind not in "iuf":
-        raise TypeError(f"a must be an array of real numbers, got dtype {a.dtype}")
-    if a.ndim != 1:
-        raise ValueError(f"a must be 1-dimensional, got {a.ndim} dimensions")
-    a = np.ascontiguousarray(a, dtype=np.float64)
+    a = _validation.real_array("a", a, ndim=1, finite=False)
     threads = resolve_threads(threads)
     sums = np.empty(-(-a.size // SUM_BLOCK_SIZE))
     job = TotalJob(a, sums, TOTAL_BLOCKS_PER_CHUNK)
