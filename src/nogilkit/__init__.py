@@ -11,8 +11,11 @@ kmeans          k-means clustering (Lloyd's algorithm), as scikit-learn's lloyd
 histogram       counts of float64 values in uniform bins, equal to numpy.histogram
 triad, total    memory-bandwidth-bound STREAM triad and reproducible sum
 
-Each kernel but nbody (five bodies: serial by nature) takes ``threads=`` (None:
-every available CPU) and runs its hot loop with the GIL released, so it also scales when called from your own
+Each kernel but nbody (five bodies: serial by nature) takes ``threads=``
+(None: ``default_threads()``, the CPUs this process may use, capped by a
+cgroup CPU quota, ``OMP_NUM_THREADS`` and ``threadpoolctl.threadpool_limits``;
+an explicit number is used as given) and runs its hot
+loop with the GIL released, so it also scales when called from your own
 threads. ``nogilkit.reference`` holds the pure-Python definitions and
 ``nogilkit.vectorized`` the NumPy versions (numpy.histogram itself for
 histogram); all give the kernels' results (NumPy's k-means only up to
@@ -29,7 +32,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, overload
 
 from . import kernels
-from ._runtime import available_cpus, build_info, openmp_enabled
+from ._runtime import available_cpus, build_info, default_threads, openmp_enabled
 from ._version import __version__
 from .kernels import *  # noqa: F403  (the kernels, listed in kernels.__all__)
 from ._probe import ProbeResult, probe
@@ -40,7 +43,8 @@ if TYPE_CHECKING:
     from .strategies import Options
 
 __all__ = [*kernels.__all__, "ProbeResult", "__version__", "available_cpus", "build_info",
-           "compare", "openmp_enabled", "probe"]
+           "compare", "default_threads", "openmp_enabled", "probe"]
+
 
 @overload
 def compare(fn: Callable[[Any], Any], items: Iterable[Any], *,

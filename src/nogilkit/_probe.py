@@ -45,9 +45,10 @@ Verdict: "releases" if ``gil_held < 0.25``, "holds" if above 0.75, else
 from the measured speedups and, when threads do not help, from the pickle
 cost against the call time.
 
-Native thread pools (BLAS, OpenMP) are limited to one thread during the probe
-with threadpoolctl, when it is installed (``blas_pinned`` says whether), so
-that the threads measured are the only parallelism.
+Native thread pools (BLAS, OpenMP, and nogilkit's own kernels' ``threads=None``)
+are limited to one thread during the probe with threadpoolctl, also those a
+``-s SETUP`` already loaded (``blas_pinned`` says whether every pool found is
+at one thread), so that the threads measured are the only parallelism.
 
 Every call runs in a daemon thread; ``fn`` must be safe to call from several
 threads at once with the same arguments. ``timeout`` bounds the whole probe:
@@ -113,7 +114,8 @@ class ProbeResult:
     recommendation : str
         What to use and why, in one or two sentences.
     blas_pinned : bool
-        Whether native thread pools were limited to one thread (threadpoolctl).
+        Whether every native thread pool threadpoolctl found was limited to one
+        thread.
     scheduling_delay_excluded : bool
         Whether ``gil_held`` leaves out the time the OS kept the monitor from
         a CPU (Linux); elsewhere it includes that scheduling delay.

@@ -11,7 +11,8 @@ import os
 import platform
 
 from . import _simd
-from ._runtime import THREAD_LIMIT_VARIABLES, available_cpus, cpu_model, system_info
+from ._runtime import (THREAD_LIMIT_VARIABLES, available_cpus, cgroup_cpu_quota, cpu_model,
+                       system_info)
 
 SCHEMA_VERSION = 1
 
@@ -46,33 +47,6 @@ SCHEMA = {
                                     "whether enough for scaling conclusions, its samples, the "
                                     "load average before and after (null: not measured)"),
 }
-
-
-def cgroup_cpu_quota():
-    """The CPU limit of this process's cgroup in cores (cgroup v2 ``cpu.max`` or v1
-    ``cfs_quota_us / cfs_period_us``), or None where there is none."""
-    try:
-        with open("/proc/self/cgroup") as f:
-            paths = [line.rstrip("\n").split(":", 2)[2] for line in f if line.startswith("0::")]
-    except (OSError, IndexError):
-        paths = []
-    candidates = [os.path.join("/sys/fs/cgroup", p.lstrip("/"), "cpu.max") for p in paths]
-    candidates.append("/sys/fs/cgroup/cpu.max")
-    for path in candidates:
-        try:
-            with open(path) as f:
-                quota, period = f.read().split()[:2]
-        except (OSError, ValueError):
-            continue
-        return None if quota == "max" else int(quota) / int(period)
-    try:
-        with open("/sys/fs/cgroup/cpu/cpu.cfs_quota_us") as f:
-            quota = int(f.read())
-        with open("/sys/fs/cgroup/cpu/cpu.cfs_period_us") as f:
-            period = int(f.read())
-    except (OSError, ValueError):
-        return None
-    return None if quota <= 0 else quota / period
 
 
 def provenance(control=None):

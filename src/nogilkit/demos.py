@@ -157,7 +157,7 @@ def histogram_race(data=None, bins=100, range=None, *, threads=2, repeats=5):
         ``(data.min(), data.max())``, or ``(0, 1)`` for empty data; pass one
         for data with NaN or infinities.
     threads : int or None
-        Threads counting at once (None: every available CPU).
+        Threads counting at once (None: ``nogilkit.default_threads()``).
     repeats : int
         Timed runs of each variant, after one untimed warm-up run.
 

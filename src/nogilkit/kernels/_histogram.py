@@ -90,8 +90,10 @@ def histogram(data: ArrayLike, bins: int, range: tuple[float, float], *,
         ``(first - 0.5, last + 0.5)`` as numpy does. Unlike numpy.histogram,
         ``range`` has no default.
     threads : int or None
-        Threads to use: None for every CPU available to the process, 1 to run
-        in the calling thread. Each thread counts chunks of values claimed
+        Threads to use: None for ``nogilkit.default_threads()`` (the CPUs
+        available to the process, capped by a cgroup quota, OMP_NUM_THREADS and
+        threadpoolctl), 1 to run in the calling thread; a number is used as
+        given, over those limits. Each thread counts chunks of values claimed
         from a shared counter into its own histogram, and the histograms are
         added at the end; the result does not depend on ``threads``.
 

@@ -131,8 +131,10 @@ def kmeans(points: ArrayLike, k: int, *, init: ArrayLike | None = None, max_iter
         sum over centres of their squared shifts is <= that. Whatever
         ``tol``, they stop when no label changes.
     threads : int or None
-        Threads to use: None for every CPU available to the process, 1 to run
-        in the calling thread. The result does not depend on ``threads``.
+        Threads to use: None for ``nogilkit.default_threads()`` (the CPUs
+        available to the process, capped by a cgroup quota, OMP_NUM_THREADS and
+        threadpoolctl), 1 to run in the calling thread; a number is used as
+        given, over those limits. The result does not depend on ``threads``.
 
     Returns
     -------

@@ -57,8 +57,10 @@ def mandelbrot(width: int, height: int, max_iter: int = 256, *,
     region : (xmin, xmax, ymin, ymax)
         The rectangle of the complex plane; finite, xmin < xmax, ymin < ymax.
     threads : int or None
-        Threads to use: None for every CPU available to the process, 1 to run
-        in the calling thread. Rows are split into small bands handed out
+        Threads to use: None for ``nogilkit.default_threads()`` (the CPUs
+        available to the process, capped by a cgroup quota, OMP_NUM_THREADS and
+        threadpoolctl), 1 to run in the calling thread; a number is used as
+        given, over those limits. Rows are split into small bands handed out
         dynamically to a shared, reused thread pool; the result does not
         depend on ``threads``.
     out : numpy.ndarray, optional

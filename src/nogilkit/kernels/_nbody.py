@@ -150,7 +150,7 @@ def nbody_direct(positions: ArrayLike, velocities: ArrayLike, masses: ArrayLike,
         Plummer softening length, >= 0. Bodies that coincide need softening > 0,
         or their accelerations are infinite.
     threads : int or None
-        Threads for the accelerations (None: every available CPU).
+        Threads for the accelerations (None: ``nogilkit.default_threads()``).
 
     Returns
     -------

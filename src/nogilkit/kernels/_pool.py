@@ -5,6 +5,13 @@ whose ``work()`` method releases the GIL and takes chunks from a shared
 counter until none is left. ``run_job`` calls ``work`` in the calling thread
 and in ``threads - 1`` pool threads, so the caller does its share instead of
 waiting idle.
+
+``threads=None`` means ``nogilkit._runtime.default_threads()``: the CPUs this
+process may use, capped by the cgroup's CPU quota, ``OMP_NUM_THREADS`` and
+``threadpoolctl.threadpool_limits`` (nogilkit's pool is registered with
+threadpoolctl when this module is imported), as scikit-learn counts its OpenMP
+threads. An explicit ``threads=N`` is honoured as given, over every limit, as
+an explicit ``n_jobs`` is in scikit-learn.
 """
 
 import concurrent.futures
@@ -12,7 +19,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from .._runtime import available_cpus
+from .._runtime import default_threads, register_threadpoolctl
 from .._validation import positive_int
 
 # The most threads a kernel may be asked for: far more than any machine's
@@ -21,14 +28,19 @@ MAX_THREADS = 1024
 # The pool creates its threads on demand, so this limit costs nothing until used.
 POOL_MAX_WORKERS = MAX_THREADS - 1
 
+# threadpool_info() lists the pool and threadpool_limits(n) caps threads=None.
+register_threadpoolctl()
+
 _pool = None
 _pool_lock = threading.Lock()
 
 
 def resolve_threads(threads):
-    """``threads`` as an int in [1, MAX_THREADS]; None means every available CPU."""
+    """``threads`` as an int in [1, MAX_THREADS]; None means ``default_threads()``
+    (the available CPUs, capped by the cgroup quota, OMP_NUM_THREADS and
+    threadpoolctl), read now."""
     if threads is None:
-        return available_cpus()
+        return default_threads()
     return positive_int("threads", threads, maximum=MAX_THREADS)
 
 

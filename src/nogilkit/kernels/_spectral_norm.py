@@ -47,7 +47,7 @@ def spectral_norm(n: int, iterations: int = 10, *, threads: int | None = None) -
     iterations : int
         Power iterations, >= 1.
     threads : int or None
-        Threads for each matrix-vector product (None: every available CPU).
+        Threads for each matrix-vector product (None: ``nogilkit.default_threads()``).
         Rows are split into bands claimed dynamically; the threads meet at a
         barrier (the end of the product) before the next product starts.
 

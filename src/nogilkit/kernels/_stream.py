@@ -52,7 +52,7 @@ def triad(a: np.ndarray, b: ArrayLike, c: ArrayLike, scalar: float, *,
     scalar : float
         Finite.
     threads : int or None
-        Threads (None: every available CPU). Each element is computed the
+        Threads (None: ``nogilkit.default_threads()``). Each element is computed the
         same way by any thread, so the result never depends on ``threads``.
 
     Returns
@@ -96,7 +96,7 @@ def total(a: ArrayLike, *, threads: int | None = None) -> float:
         Real numbers; converted to a C-contiguous float64 array (copied only
         if it is not one already). NaN and infinities propagate as in any sum.
     threads : int or None
-        Threads (None: every available CPU).
+        Threads (None: ``nogilkit.default_threads()``).
 
     Returns
     -------
