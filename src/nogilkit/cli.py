@@ -543,7 +543,7 @@ def main(argv=None):
             status = args.handler(args, args.subparser)
     except KeyboardInterrupt as exc:
         signum = getattr(exc, "signum", signal.SIGINT)
-        print(f"\nnogilkit: {exc or 'interrupted (Ctrl-C)'}: stopped, pools and "
+        print(f"\nnogilkit: {str(exc) or 'interrupted (Ctrl-C)'}: stopped, pools and "
               "processes cleaned up", file=sys.stderr)
         status = 128 + signum
     return _leave(status)

@@ -50,6 +50,7 @@ class DaskSession(ChunkedSession):
         self.shared = {}  # id(array) -> future, scattered once by share_inputs
         self.round_futures = []
         start = time.perf_counter()
+        before = _clusters()
         try:
             if options.scheduler:
                 _check_reachable(options.scheduler)
@@ -67,10 +68,16 @@ class DaskSession(ChunkedSession):
             self.client.run(_import_workloads)
         except BaseException as exc:
             self.close(abort=exc)
+            _close_half_started(before)
             if options.scheduler and isinstance(exc, (OSError, TimeoutError)):
                 raise ConnectionError(
                     f"no Dask scheduler at {options.scheduler} within {CONNECT_TIMEOUT:g} s "
                     f"({type(exc).__name__}: {exc})") from None
+            if not options.scheduler and isinstance(exc, (RuntimeError, TimeoutError)):
+                # distributed's "Nanny failed to start" / "start timed out": a
+                # worker process died or never came up (killed, out of memory).
+                raise WorkerLost(f"a Dask worker process did not start ({type(exc).__name__}: "
+                                 f"{exc})") from exc
             raise
         self.startup_seconds = time.perf_counter() - start
 
@@ -119,6 +126,29 @@ class DaskSession(ChunkedSession):
         finally:
             if self.cluster is not None:
                 self.cluster.close()
+
+
+def _clusters():
+    """The clusters distributed knows of in this process."""
+    from distributed.deploy.spec import SpecCluster
+
+    return set(SpecCluster._instances)
+
+
+def _close_half_started(before):
+    """Close the clusters made since ``before`` that a failed or interrupted start
+    left behind. LocalCluster registers itself before its workers are up, and a
+    start that failed never reaches ``self.cluster``: distributed's own exit hook
+    would then close it and print an AssertionError traceback about a worker
+    still starting. Closed here, quietly, and forgotten."""
+    from distributed.deploy.spec import SpecCluster
+
+    for cluster in _clusters() - before:
+        try:
+            cluster.close(timeout=10)
+        except Exception:  # a half-built cluster may fail to close cleanly
+            pass
+        SpecCluster._instances.discard(cluster)
 
 
 def _quiet_about_abandoned_gathers(client):
