@@ -158,7 +158,7 @@ def test_str_is_an_aligned_table(run):
     end = table[0].index("median") + len("median")
     for line, row in zip(table[1:], report.rows):
         if row.available:
-            assert line[end - 2:end] in ("ns", "us", "ms", " s")
+            assert line[end - 2:end] in ("ns", "µs", "ms", " s")
     assert "MB/s" in table[0]
     assert "(quick)" in lines[0]
 

@@ -67,7 +67,7 @@ def test_the_reading_names_each_described_strategy_with_its_notes():
         "threads: python 1.00x [0.75-1.33] (the GIL serialises pure-Python threads), "
         "cython 1.82x [1.36-2.42] (the kernel releases the GIL), "
         "numpy 1.00x [0.75-1.33] (no clear difference from serial); "
-        "processes (0.20 s to start): python 2.00x [1.50-2.67], "
+        "processes (200 ms to start): python 2.00x [1.50-2.67], "
         "cython 1.25x [0.94-1.67] (no clear difference from serial); "
         "asyncio coroutines (one thread: they take turns): python 1.00x [0.75-1.33] "
         "(no clear difference from serial).")
@@ -133,9 +133,9 @@ def test_start_methods_and_clusters_say_their_shape():
             row("python", "dask", 4, 0.4, startup=1.0), row("cython", "serial", 1, 1.0),
             row("cython", "dask-threads", 4, 0.3, startup=0.8)]
     reading = Report(rows).reading("mandelbrot")
-    assert "processes (spawn) (0.50 s to start): python 3.33x" in reading
-    assert "dask (4 processes x 1 thread) (1.00 s to start): python 2.50x" in reading
-    assert "dask-threads (1 process x 4 threads) (0.80 s to start): cython 3.33x" in reading
+    assert "processes (spawn) (500 ms to start): python 3.33x" in reading
+    assert "dask (4 processes x 1 thread) (1 s to start): python 2.50x" in reading
+    assert "dask-threads (1 process x 4 threads) (800 ms to start): cython 3.33x" in reading
 
 
 def test_one_worker_only_points_at_the_table():
@@ -192,7 +192,7 @@ def test_the_table_has_a_line_per_row_and_lists_what_did_not_run():
     lines = Report(rows).table("mandelbrot").splitlines()
     header = lines[0].split()
     assert header[:4] == ["implementation", "strategy", "workers", "median"]
-    assert lines[1].split()[:4] == ["python", "serial", "1", "1.0000"]
+    assert lines[1].split()[:5] == ["python", "serial", "1", "1.00", "s"]
     assert lines[11:] == [
         "not measured:",
         "  cython+openmp: this build has no OpenMP",
@@ -200,8 +200,45 @@ def test_the_table_has_a_line_per_row_and_lists_what_did_not_run():
         "  python+processes x4: FAILED: wrong result: 3 of 100 pixels differ",
     ]
     # The numbers' columns line up: each cell ends where its header ends.
-    ends = {line.index("1.0000") + 6 for line in lines[1:2]}
-    assert ends == {lines[0].index("median s") + len("median s")}
+    end = lines[0].index("median") + len("median")
+    assert [line[:end].split("  ")[-1].strip() for line in lines[1:11]] == [
+        "1.00 s", "1.00 s", "500 ms", "1.00 s", "10.0 ms", "5.50 ms", "8.00 ms", "6.00 ms",
+        "100 ms", "100 ms"]
+
+
+@pytest.mark.parametrize("seconds, text", [
+    (2.5, "2.50 s"), (1.23456, "1.23 s"), (0.0123, "12.3 ms"), (0.000999996, "1.00 ms"),
+    (4.56e-5, "45.6 µs"), (3e-6, "3.00 µs"), (3.2e-7, "320 ns"), (0.0, "0 s"), (None, "-"),
+])
+def test_times_are_written_in_the_unit_that_suits_them(seconds, text):
+    # Never "0.0000" for a run of microseconds; the JSON keeps seconds.
+    tiny = [row("python", "serial", 1, 1.0), row("python", "threads", 2, 1.0)]
+    tiny[1].times = [] if seconds is None else [seconds]
+    report = Report(tiny)
+    if seconds:
+        line = report.table("mandelbrot").splitlines()[2]
+        assert f"  {text}  " in line
+        assert report.to_dict()["rows"][1]["median"] == seconds
+    assert next(c for c in COLUMNS if c.header == "median").text(seconds) == text
+
+
+def test_a_failed_rows_reason_is_one_line():
+    from nogilkit._text import describe_exception, one_line
+
+    traceback = ("Traceback (most recent call last):\n"
+                 '  File "/usr/lib/python3.11/multiprocessing/process.py", line 314, in _bootstrap\n'
+                 "    self.run()\n"
+                 "OSError: [Errno 24] Too many open files\n")
+    assert one_line("a worker died (\n" + traceback + ")") == (
+        "a worker died ( OSError: [Errno 24] Too many open files )")
+    assert describe_exception(RuntimeError("setup failed:\n" + traceback)) == (
+        "RuntimeError: setup failed: OSError: [Errno 24] Too many open files")
+    assert one_line("line one\n   line two\n") == "line one line two"
+    assert len(one_line("x" * 1000)) == 300
+    rows = default_rows() + [
+        row("python", "processes", 4, 0.0, status="failed", reason=one_line(traceback))]
+    table = Report(rows).table("mandelbrot")
+    assert "Traceback" not in table and table.count("Too many open files") == 1
 
 
 def test_every_column_has_a_header_and_writes_none_as_a_dash():

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 
 from ._runtime import add_note
+from ._text import describe_exception
 
 INTERVAL = 1e-3  # the GIL monitor's sleep, seconds
 SWITCH_INTERVAL = 5e-3  # sys.setswitchinterval while the GIL is measured
@@ -266,7 +267,7 @@ def pickle_cost(fn, args, kwargs, result):
     try:
         size = round_trip()
     except Exception as exc:
-        return None, None, f"{type(exc).__name__}: {exc}"
+        return None, None, describe_exception(exc)
     runs, start = 0, time.perf_counter()
     while True:
         round_trip()

@@ -1,5 +1,5 @@
-"""Results as text and files: aligned tables, seconds in readable units, lookup by
-name, JSON, and files written whole or not at all."""
+"""Results as text and files: aligned tables, seconds in readable units, errors
+on one line, lookup by name, JSON, and files written whole or not at all."""
 
 import json
 import os
@@ -24,12 +24,60 @@ def format_table(header, rows, left=(0,)):
     return [line(header), *map(line, rows)]
 
 
-def format_seconds(value):
-    """'5.02 ms', '120 µs', '1.5 s'."""
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if value >= scale:
-            return f"{value / scale:.3g} {unit}"
-    return f"{value / 1e-9:.3g} ns"
+SECONDS_UNITS = (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9))
+
+
+def format_seconds(value, fixed=False):
+    """Seconds in the unit that suits them, to three significant digits: '5.02 ms',
+    '120 µs', '1.5 s' ('1.50 s' with ``fixed``, as table cells are written, so
+    that every cell shows the same precision); "-" for None, '0 s' for zero.
+    The unit is chosen after rounding: 0.99996 ms is '1 ms', never '1e+03 µs'."""
+    if value is None:
+        return "-"
+    if value == 0:
+        return "0 s"
+    sign, value = ("-", -value) if value < 0 else ("", value)
+    for unit, scale in SECONDS_UNITS:
+        scaled = float(f"{value / scale:.3g}")
+        if scaled >= 1 or unit == "ns":
+            break
+    if scaled >= 1000:  # a thousand seconds and more: whole seconds
+        text = f"{value:.0f}"
+    elif fixed:
+        text = f"{scaled:#.3g}".rstrip(".")
+    else:
+        text = f"{scaled:.3g}"
+    return f"{sign}{text} {unit}"
+
+
+def one_line(text, limit=300):
+    """``text`` (an error message, a reason) as one line: of a message holding a
+    traceback, what comes before it and the traceback's last line (the
+    exception and its message); of any other, its lines joined. Longer than
+    ``limit`` characters (None: no limit), it is cut with an ellipsis."""
+    text = str(text)
+    if "\n" in text or "\r" in text:
+        marker = "Traceback (most recent call last)"
+        if marker in text:
+            before, _, rest = text.partition(marker)
+            # The exception's line is the traceback's last unindented one with
+            # words; what follows it without words (a closing bracket) stays.
+            rest = rest.splitlines()[1:]
+            named = [i for i, line in enumerate(rest)
+                     if line[:1].strip() and any(c.isalnum() for c in line)]
+            kept = ([rest[named[-1]]] + [line for line in rest[named[-1] + 1:]
+                                         if not any(c.isalnum() for c in line)]) if named else []
+            text = "\n".join([before, *kept])
+        text = " ".join(line.strip() for line in text.splitlines() if line.strip())
+    if limit is not None and len(text) > limit:
+        text = text[:limit - 1].rstrip() + "…"
+    return text
+
+
+def describe_exception(exc):
+    """'ValueError: bad item 3': an exception's type and message, on one line."""
+    message = one_line(exc)
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 class ByName:

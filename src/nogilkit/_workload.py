@@ -86,6 +86,9 @@ class Workload:
     # paths; such a workload lists BASELINE among its implementations.
     vector_kernel = None
     default_workers = None  # worker counts when none are given; None: 1, 2 and all CPUs
+    # Whether its workers wait rather than compute (io): more workers than CPUs
+    # is then the point, not oversubscription.
+    waits = False
     # implementation -> SourceChunk, for chunks that can run in subinterpreters
     source_chunks = {}
 

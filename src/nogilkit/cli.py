@@ -61,10 +61,27 @@ def _compare(args, parser):
         parser.error(str(exc))
     from .workloads.function import FunctionExited
 
+    if not args.function:
+        names = engine.validate(**_names_of(run))
+        if not args.python:  # another interpreter may have what this one lacks
+            reasons = engine.nothing_runs(*names, options)
+            if reasons:
+                _say("nothing can run here: " + "; ".join(reasons))
+                return 2
+        warning = engine.oversubscribed(names[0], args.workers)
+        if warning:
+            _say(f"warning: {warning}")
     try:
         report = _with_progress(function, args.quiet, **run)
     except FunctionExited as exc:
-        print(f"nogilkit compare: {exc}", file=sys.stderr)
+        _say(str(exc))
+        return 1
+    except ValueError as exc:
+        if not args.function:
+            raise
+        # Every argument was checked before: this is fn's two serial loops
+        # differing, so no result can be checked.
+        _say(str(exc))
         return 1
     against = None
     if baseline is not None:
@@ -82,13 +99,50 @@ def _compare(args, parser):
         print(f"wrote {report.plot(plot)}")
     elif not args.no_plot:
         print("no plot: pip install 'nogilkit[plot]' for matplotlib")
-    failed = report.failed()
+    return _status(args, report)
+
+
+def _say(message):
+    print(f"nogilkit compare: {message}", file=sys.stderr)
+
+
+def _names_of(run):
+    return {k: run[k] for k in ("workloads", "implementations", "strategies", "workers",
+                                "size", "repeats")}
+
+
+def _status(args, report):
+    """The exit status of a comparison: 0 when every row asked for ran and was
+    checked (rows that cannot run here, listed under "not measured", do not
+    count against it), 1 when a row failed or computed a wrong result, 2 when
+    nothing asked for could run. With MODULE:FUNCTION the serial row is asked
+    for only when --strategies names it (else it is the baseline, added)."""
+    from .engine.compare import available_cpus, strategy_names
+
+    rows = report.rows
     if args.function:
-        # A strategy that fails your function is a finding the recommendation
-        # explains; only a serial run that failed leaves nothing to recommend.
-        return 1 if any(r.strategy == "serial" and not r.ok for r in report.rows) else 0
+        if args.strategies is not None and "serial" not in strategy_names(args.strategies):
+            rows = [r for r in rows if r.strategy != "serial"]
+        from .engine.function_compare import _waits
+
+        most = max(report.config.get("workers") or [0])
+        if args.workers and most > available_cpus() and not _waits(report.facts):
+            _say(f"warning: asked for {max(args.workers)} workers on {available_cpus()} CPUs: rows past "
+                 f"{available_cpus()} workers share cores (more than the CPUs help only a "
+                 "function that waits)")
+    if rows and all(r.status == "unavailable" for r in rows):
+        reasons = {}
+        for r in rows:
+            combos = reasons.setdefault(r.reason, [])
+            label = (f"{r.interpreter} " if r.interpreter else "") + f"{r.implementation}+{r.strategy}"
+            if label not in combos:
+                combos.append(label)
+        _say("nothing could run: " + "; ".join(f"{', '.join(c)}: {why}"
+                                              for why, c in reasons.items()))
+        return 2
+    failed = report.failed()
     if failed:
-        wrong = sum(r.reason.startswith("wrong result") for r in failed)
+        wrong = sum(not r.reason.startswith("the run failed") for r in failed)
         print(f"{len(failed)} combination(s) failed: {wrong} computed a wrong result, "
               f"{len(failed) - wrong} did not complete (see \"not measured\")")
         return 1
@@ -120,6 +174,7 @@ def _workloads_run(args, options):
 
 def _function_run(args, options):
     """(compare_function, its arguments) for MODULE:FUNCTION; ValueError for a bad one."""
+    from .engine.compare import strategy_names
     from .engine.function_compare import compare_function, default_strategies, load_callable
     from .workloads.function import is_coroutine_function
 
@@ -145,7 +200,12 @@ def _function_run(args, options):
     if isinstance(items, (str, bytes)) or not hasattr(items, "__iter__"):
         raise ValueError(f"--items must give an iterable of work items, such as "
                          f"'range(100)'; {args.items!r} gave {type(items).__name__!r}")
+    items = list(items)
+    if not items:
+        raise ValueError(f"--items gave no work items ({args.items!r})")
     strategies = args.strategies
+    if strategies is not None:
+        strategy_names(strategies)  # ValueError naming the valid ones, before any work
     if strategies is None:
         # --start-method names the one start method for the process rows.
         strategies = default_strategies(is_coroutine_function(fn), args.start_method)

@@ -88,7 +88,7 @@ import numpy as np
 from . import _validation
 from ._measure import Timing
 from ._runtime import START_METHODS, available_cpus, default_start_method, gil_enabled, missing
-from ._text import JsonReport
+from ._text import JsonReport, format_seconds
 
 DEFAULT_MAX_PAYLOAD = 64 * 2**20
 MIN_PAYLOAD = 1024
@@ -169,11 +169,8 @@ def _shm_checksum(name, nbytes):
 
 
 def _seconds_text(seconds):
-    """Seconds in ns, us, ms or s with three significant figures."""
-    for unit, scale in (("ns", 1e-9), ("us", 1e-6), ("ms", 1e-3)):
-        if seconds < 1000 * scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds:.3g} s"
+    """Seconds in ns, µs, ms or s with three significant figures."""
+    return format_seconds(seconds, fixed=True)
 
 
 def _bytes_text(nbytes):

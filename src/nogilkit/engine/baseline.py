@@ -14,7 +14,7 @@ import os
 
 from .._control import busy, describe
 from .._stats import ratio_interval
-from .._text import JsonReport, format_table
+from .._text import JsonReport, format_seconds, format_table
 from .report import Report
 
 __all__ = ["BaselineComparison", "load_report"]
@@ -106,15 +106,16 @@ class BaselineComparison(JsonReport):
             cells.append([
                 (f"{e['interpreter']} " if e["interpreter"] else "") + e["workload"],
                 e["implementation"], e["strategy"], str(e["workers"]),
-                f"{e['then_median']:.4f}", f"{e['now_median']:.4f}",
+                format_seconds(e["then_median"], fixed=True),
+                format_seconds(e["now_median"], fixed=True),
                 "-" if change is None else f"{change['value']:.2f}x",
                 "-" if change is None else f"{change['low']:.2f}-{change['high']:.2f}",
                 "REGRESSION" if e["verdict"] == "slower" else e["verdict"],
             ])
         lines = [f"== against {self.label} (now vs then: then's time / now's; above 1x is faster"
                  " now) =="]
-        lines += format_table(["workload", "implementation", "strategy", "workers", "then s",
-                               "now s", "now vs then", "95% CI", "verdict"], cells,
+        lines += format_table(["workload", "implementation", "strategy", "workers", "then",
+                               "now", "now vs then", "95% CI", "verdict"], cells,
                               left=[0, 1, 2, 8])
         lines += [f"note: {w}" for w in self._warnings()]
         n = len(self.regressions())

@@ -10,8 +10,8 @@ import contextlib
 
 from .._control import Control
 from .._provenance import provenance
-from .._runtime import (START_METHODS, available_cpus, build_info, default_start_method,
-                        missing, native_pools_limited)
+from .._runtime import (START_METHODS, available_cpus, available_start_methods,
+                        default_start_method, native_pools_limited)
 from .._workload import BASELINE
 from ..strategies import STRATEGIES, WITH_START_METHOD, Options, get_strategy
 from ..workloads import IMPLEMENTATIONS, WORKLOADS, get_workload
@@ -106,6 +106,36 @@ def plan(workloads, implementations, strategies, workers):
             for n in ([1] if s == "serial" else workers or default_workers(w))]
 
 
+def nothing_runs(workloads, implementations, strategies, workers, options=None):
+    """None when some combination of the plan can run here; else why none can,
+    one line per reason with the combinations it stops ("python+dask,
+    numpy+dask: dask distributed is not installed (...)"). The names are
+    validate()'s."""
+    options = options or Options()
+    reasons = {}  # reason -> combinations
+    for w, i, s, _ in plan(workloads, implementations, strategies, workers):
+        workload = get_workload(w)
+        why = workload.unavailable(i) or get_strategy(s).unavailable(workload, i, options)
+        if why is None:
+            return None
+        combos = reasons.setdefault(why, [])
+        if f"{i}+{s}" not in combos:
+            combos.append(f"{i}+{s}")
+    return [f"{', '.join(combos)}: {why}" for why, combos in reasons.items()]
+
+
+def oversubscribed(workloads, workers):
+    """A warning when ``workers`` ask for more workers than there are CPUs for a
+    workload that computes (not one that waits, as io), else None."""
+    cpus = available_cpus()
+    most = max(workers or [0])
+    computing = [w for w in workloads if not get_workload(w).waits]
+    if most <= cpus or not computing:
+        return None
+    return (f"asked for {most} workers on {cpus} CPUs: rows past {cpus} workers share cores, "
+            f"so they measure oversubscription, not scaling")
+
+
 def compare(workloads=DEFAULT_WORKLOADS, implementations=DEFAULT_IMPLEMENTATIONS,
             strategies=DEFAULT_STRATEGIES, workers=None, *, size="small", repeats=5,
             options=None, max_seconds=5.0, progress=None, pythons=None):
@@ -184,27 +214,56 @@ def compare(workloads=DEFAULT_WORKLOADS, implementations=DEFAULT_IMPLEMENTATIONS
     return report
 
 
+def strategy_unavailable(strategy, options=None):
+    """Why ``strategy`` cannot run anything with this interpreter, build and
+    packages, or None when some workload and implementation can run under it."""
+    options = options or Options()
+    reason = strategy.missing()
+    if reason:
+        return reason
+    reasons = []
+    for w in WORKLOADS.values():
+        for i in w.implementations:
+            if w.unavailable(i):
+                continue
+            why = strategy.unavailable(w, i, options)
+            if why is None:
+                return None
+            reasons.append(why)
+    return reasons[0] if reasons else "no workload can run here"
+
+
+def implementation_unavailable(implementation):
+    """Why no workload can run ``implementation`` here, or None."""
+    reasons = [w.unavailable(implementation) for w in WORKLOADS.values()
+               if implementation in w.implementations]
+    return None if not reasons or None in reasons else reasons[0]
+
+
 def availability():
-    """Lines saying what exists and what can run on this machine (``--list``)."""
+    """Lines saying what exists and what can run with this interpreter (``--list``):
+    "available" only where a run could start here, else "unavailable: why"."""
     lines = ["workloads (sizes; implementations):"]
     for w in WORKLOADS.values():
         lines.append(f"  {w.name:<16}{w.summary}")
         lines.append(f"  {'':<16}sizes {', '.join(w.sizes)}; implementations "
                      + ", ".join(i if not w.unavailable(i) else f"{i} (unavailable: {w.unavailable(i)})"
                                  for i in w.implementations))
-    build = build_info()
-    notes = {
-        "openmp": "available" if build["openmp"] else f"unavailable: {build['openmp_reason']}",
-        "numba-parallel": f"unavailable: {missing('numba')}" if missing("numba") else "available",
-        "processes": f"start method default {default_start_method()}",
-    }
+    methods = available_start_methods()
     lines.append("strategies:")
     for s in STRATEGIES.values():
-        note = notes.get(s.name, "available")
+        reason = strategy_unavailable(s)
+        note = "available" if reason is None else f"unavailable: {reason}"
+        if reason is None and s.start_method_variants:
+            note += f"; start method default {default_start_method()}"
         lines.append(f"  {s.name:<19}{s.summary} [{note}]")
     lines.append(f"  ({' and '.join(s.name for s in STRATEGIES.values() if s.start_method_variants)}"
-                 " also as NAME:METHOD, one start method each: " + ", ".join(START_METHODS) + ")")
-    lines.append(f"implementations: {', '.join(IMPLEMENTATIONS)}")
+                 " also as NAME:METHOD, one start method each: " + ", ".join(methods)
+                 + "".join(f"; {m} unavailable here" for m in START_METHODS if m not in methods)
+                 + ")")
+    lines.append("implementations: " + ", ".join(
+        i if not implementation_unavailable(i) else f"{i} (unavailable: {implementation_unavailable(i)})"
+        for i in IMPLEMENTATIONS))
     lines.append(f"available CPUs: {available_cpus()}; default workers: "
                  f"{', '.join(map(str, default_workers()))}"
                  + "".join(f"; {w.name}: {', '.join(map(str, w.default_workers))}"

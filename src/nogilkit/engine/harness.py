@@ -26,6 +26,7 @@ from .. import _simd
 from .._measure import peak_rss, reset_peak_rss
 from .._runtime import add_note
 from .._stats import TARGET, median_interval, ratio_interval
+from .._text import one_line
 from ..strategies.base import WorkerLost
 from ..workloads import CheckFailed
 
@@ -157,19 +158,19 @@ class _RunCounter:
 
 
 def _failure(exc, workload, implementation, strategy, workers):
-    """The reason a row failed: a wrong result, a worker process that died, or an
-    error the workload reports as a failed row (a user's function); any other
-    error is raised, with a note (for a built-in workload it is a bug)."""
+    """The reason a row failed, on one line: a wrong result, a worker process that
+    died, or an error the workload reports as a failed row (a user's function);
+    any other error is raised, with a note (for a built-in workload it is a bug)."""
     if isinstance(exc, CheckFailed):
-        return f"wrong result: {exc}"
+        return f"wrong result: {one_line(exc, limit=None)}"
     if isinstance(exc, WorkerLost):
-        return f"the run failed: {exc}"
+        return f"the run failed: {one_line(exc)}"
     reason = workload.run_failed(exc) if isinstance(exc, Exception) else None
     if reason is None:
         add_note(exc, f"while running workload {workload.name!r} ({implementation}) "
                       f"with strategy {strategy.name!r} on {workers} workers")
         raise exc
-    return reason
+    return one_line(reason, limit=None)
 
 
 def run_group(workload, problem, implementation, combos, options, *,
@@ -209,7 +210,7 @@ def run_group(workload, problem, implementation, combos, options, *,
             reason = workload.unavailable(implementation) or strategy.unavailable(
                 workload, implementation, options)
             if reason:
-                row.reason = reason
+                row.reason = one_line(reason, limit=None)
                 counter.drop(repeats + 1)
                 continue
             counter.next(f"{strategy.name} x{workers}: start, warm-up")

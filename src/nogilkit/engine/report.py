@@ -25,7 +25,7 @@ from typing import Callable
 
 from .._control import busy, describe
 from .._stats import ratio_interval
-from .._text import JsonReport, check_output, format_table, write_atomically
+from .._text import JsonReport, check_output, format_seconds, format_table, write_atomically
 from ..strategies import get_strategy
 from .harness import Row
 
@@ -77,6 +77,11 @@ def karp_flatt(speedup, workers):
 def _number(spec, unit=""):
     """A cell writer: the value in ``spec`` with ``unit``, "-" for None."""
     return lambda value: "-" if value is None else format(value, spec) + unit
+
+
+def _time(value):
+    """A time cell: seconds in s, ms, µs or ns, three significant digits."""
+    return format_seconds(value, fixed=True)
 
 
 @dataclass(frozen=True)
@@ -155,9 +160,10 @@ COLUMNS = (
     Column("implementation", lambda report, row: row.implementation, left=True),
     Column("strategy", lambda report, row: row.strategy, left=True),
     Column("workers", lambda report, row: row.workers),
-    Column("median s", lambda report, row: row.median, _number(".4f")),
-    Column("min s", lambda report, row: row.min, _number(".4f")),
-    Column("max s", lambda report, row: row.max, _number(".4f")),
+    # Times in the unit that suits each (12.3 ms, 45.6 µs); the JSON keeps seconds.
+    Column("median", lambda report, row: row.median, _time),
+    Column("min", lambda report, row: row.min, _time),
+    Column("max", lambda report, row: row.max, _time),
     # Without a pure-Python serial row (your own function), "vs python" is left out.
     Column("vs python", _vs_python, _number(".1f", "x"), key="vs_python",
            shown=lambda report, rows: any(_vs_python(report, r) for r in rows)),
@@ -166,8 +172,8 @@ COLUMNS = (
            key="vs_serial_interval"),
     Column("effic.", _efficiency, _number(".2f"), key="efficiency"),
     Column("K-F", _karp_flatt, _number(".2f"), key="karp_flatt"),
-    Column("start s", lambda report, row: row.startup_seconds, _number(".3f")),
-    Column("cpu s", lambda report, row: row.cpu_seconds, _number(".3f")),
+    Column("start", lambda report, row: row.startup_seconds, _time),
+    Column("cpu", lambda report, row: row.cpu_seconds, _time),
     Column("peak MiB", lambda report, row: row.peak_bytes and row.peak_bytes / 2**20,
            _number(".0f")),
     # A waiting workload's time against its ideal (io: requests x latency / workers).
@@ -269,7 +275,7 @@ class Report(JsonReport):
                 parts.append(text)
             start = ""
             if strategy.starts_workers:
-                start = f" ({max(r.startup_seconds or 0.0 for r in at_most):.2f} s to start)"
+                start = f" ({format_seconds(max(r.startup_seconds or 0.0 for r in at_most))} to start)"
             if parts:
                 clauses.append(f"{strategy.phrase.format(workers=most)}{start}: "
                                + ", ".join(parts))
@@ -302,7 +308,7 @@ class Report(JsonReport):
         parts = []
         for row in rows:
             if row.workers == most or row.strategy == "serial":
-                note = (f", after {row.startup_seconds:.2f} s of start-up"
+                note = (f", after {format_seconds(row.startup_seconds)} of start-up"
                         if row.startup_seconds and row.startup_seconds > 0.1 else "")
                 parts.append(f"{row.implementation}+{row.strategy} x{row.workers} "
                              f"{self.figures(row)['over_ideal']:.2f}x{note}")

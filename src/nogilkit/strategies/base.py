@@ -205,9 +205,15 @@ class Strategy:
         ``gil_enabled``: whether the interpreter that measured it ran with a GIL."""
         return ""
 
+    def missing(self):
+        """Why this strategy cannot run at all with this interpreter and what is
+        installed (a package, a Python version, a build option), whatever the
+        workload, or None."""
+        return None
+
     def unavailable(self, workload, implementation, options):
         """Why this strategy cannot run this workload/implementation here, or None."""
-        return None
+        return self.missing()
 
     def forks(self, options):
         """Whether starting a session forks this process (the harness starts those first)."""

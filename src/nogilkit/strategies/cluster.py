@@ -192,7 +192,7 @@ class Dask(Strategy):
     plot_style = ("--", "D")
     phrase = "dask ({workers} processes x 1 thread)"
 
-    def unavailable(self, workload, implementation, options):
+    def missing(self):
         return missing("distributed")
 
     def shape(self, workers):

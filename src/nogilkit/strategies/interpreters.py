@@ -165,9 +165,12 @@ class Interpreters(Strategy):
     plot_style = (":", "P")
     phrase = "interpreters (subinterpreters, a GIL each)"
 
+    def missing(self):
+        return MISSING if interpreters_api() is None else None
+
     def unavailable(self, workload, implementation, options):
-        if interpreters_api() is None:
-            return MISSING
+        if self.missing():
+            return self.missing()
         if implementation not in workload.source_chunks:
             runnable = ", ".join(f"{i} implementation of {w.name}"
                                  for w in WORKLOADS.values() for i in w.source_chunks)

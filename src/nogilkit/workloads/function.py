@@ -30,6 +30,7 @@ import numpy as np
 
 from .._measure import Deadline, gil_held_fraction, pickle_cost
 from .._runtime import add_note, gil_enabled
+from .._text import describe_exception, one_line
 from .._workload import CheckFailed, Problem, Workload, even_ranges
 
 GIL_PHASE_MIN_TIME = 0.1  # seconds of the GIL measurement, at least one whole pass
@@ -56,7 +57,7 @@ class Raised:
     """Stands in a chunk's results for an item on which ``fn`` raised."""
 
     def __init__(self, exc):
-        self.text = f"{type(exc).__name__}: {exc}"
+        self.text = describe_exception(exc)  # one line, also for a traceback's text
 
     def __repr__(self):
         return f"raised {self.text}"
@@ -291,7 +292,7 @@ class FunctionWorkload(Workload):
                                                 Deadline(GIL_PHASE_LIMIT))
         except Exception as exc:  # fn works only in the main thread, say
             return None, (f"fn raised {type(exc).__name__} when called from another thread: "
-                          f"{exc}")
+                          f"{one_line(exc)}")
         self.check_against(expected, again, "two serial loops over the items differ: fn is not "
                                             "deterministic (randomness, time, global state, or "
                                             "it changes its items), so the strategies cannot be "
@@ -335,14 +336,14 @@ class FunctionWorkload(Workload):
         comparison goes on."""
         if isinstance(exc, BrokenCheck):
             return None
-        return f"the run failed: {type(exc).__name__}: {exc}"
+        return f"the run failed: {describe_exception(exc)}"
 
     def unpicklable(self, start_method):
         """Why fn, the items or the results cannot go to worker processes, or None."""
         try:
             pickle.dumps(self.chunks)
         except Exception as exc:
-            return (f"fn cannot be pickled for worker processes ({type(exc).__name__}: {exc}); "
+            return (f"fn cannot be pickled for worker processes ({describe_exception(exc)}); "
                     "processes need a function defined at the top level of a module "
                     "(not a lambda, nor a function defined inside another)")
         main_file = getattr(sys.modules.get("__main__"), "__file__", None)  # "<stdin>" from -

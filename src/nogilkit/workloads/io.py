@@ -31,6 +31,7 @@ class IO(Workload):
     }
     # Waiting scales with concurrency far beyond the cores.
     default_workers = (4, 16)
+    waits = True
 
     def prepare(self, size):
         settings = self.sizes[size]
