@@ -216,7 +216,11 @@ def test_the_default_is_the_smallest_limit_read_at_call_time(monkeypatch):
     assert nogilkit.default_threads is default_threads
 
 
-def test_threadpool_info_lists_nogilkit():
+def test_threadpool_info_lists_nogilkit(monkeypatch):
+    # A cap of 1 is stored only while it is below every other limit.
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    if min(v for v in thread_limits().values() if v is not None) < 2:
+        pytest.skip("this process may use one CPU: threadpoolctl's cap of 1 caps nothing")
     (lib,) = [lib for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "nogilkit"]
     assert lib["internal_api"] == "nogilkit"
     assert lib["num_threads"] == default_threads()
