@@ -171,6 +171,21 @@ def test_a_function_from_standard_input_under_spawn_says_why():
                                   "session or standard input, which spawn workers cannot import")
 
 
+def test_a_process_pool_on_a_loop_that_fails_to_start_says_why(monkeypatch):
+    # The session closes before its event loop exists: the start-up error
+    # comes out, not "'LoopProcessSession' object has no attribute 'loop'".
+    from nogilkit.strategies import Options
+    from nogilkit.strategies.coroutines import LoopProcessSession
+    from nogilkit.strategies.processes import ProcessSession
+
+    def fail(self):
+        raise OSError("no processes today")
+
+    monkeypatch.setattr(ProcessSession, "_probe", fail)
+    with pytest.raises(OSError, match="no processes today"):
+        LoopProcessSession(1, Options(start_method=METHODS[0]))
+
+
 # Bad input ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, kwargs, error, match", [
