@@ -206,12 +206,13 @@ def test_an_unguarded_script_stops_with_one_sentence(tmp_path, strategies, pool)
                 f"script {script}: put the call under `if __name__ == \"__main__\":` (worker "
                 f"processes started by spawn or forkserver import the main module)")
     assert done.returncode == 1, done.stderr
-    assert done.stderr.splitlines()[-1] == f"nogilkit.strategies.base.MainReimported: {sentence}"
+    assert f"nogilkit.strategies.base.MainReimported: {sentence}" in done.stderr.splitlines(), \
+        done.stderr
     assert done.stderr.count("was called again") == 1, done.stderr
     for leak in ("BrokenProcessPool", "must be importable", "bootstrapping", "'loop'"):
         assert leak not in done.stderr
     # The script itself, and at most one re-import by each of two workers.
-    assert 2 <= len(runs.read_text().splitlines()) <= 3
+    assert 2 <= len(runs.read_text().splitlines()) <= 3, done.stderr
 
 
 def test_a_process_pool_on_a_loop_that_fails_to_start_says_why(monkeypatch):

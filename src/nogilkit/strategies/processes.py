@@ -46,8 +46,9 @@ def refuse_worker_import():
     marker = os.environ.get(REIMPORT_MARKER)
     if marker:
         try:
-            with open(marker, "w", encoding="utf-8") as f:
-                f.write(path)
+            # Appended: several workers (a forkserver started again) may report.
+            with open(marker, "a", encoding="utf-8") as f:
+                f.write(path + "\n")
         except OSError:
             pass
         else:
@@ -67,7 +68,7 @@ def _reimport_watched():
     def reported():
         try:
             with open(path, encoding="utf-8") as f:
-                return f.read() or None
+                return f.readline().rstrip("\n") or None
         except OSError:
             return None
 
