@@ -20,3 +20,10 @@ def collatz_longest(start):
             steps += 1
         best = max(best, steps)
     return best
+
+
+# Run as a script, each function once; compare them with the README's commands.
+if __name__ == "__main__":
+    block = " ".join(str(i) for i in range(40_000)).encode()
+    print(f"compress: {len(block):,} bytes -> {len(compress(block)):,} bytes")
+    print(f"collatz_longest(1): {collatz_longest(1)} steps")

@@ -171,6 +171,65 @@ def test_a_function_from_standard_input_under_spawn_says_why():
                                   "session or standard input, which spawn workers cannot import")
 
 
+UNGUARDED = """
+import nogilkit
+from nogilkit.strategies import Options
+
+with open({runs!r}, "a") as f:  # one line each time the body runs
+    f.write("ran\\n")
+
+def double(x):
+    return 2 * x
+
+nogilkit.compare(double, range(4), strategies={strategies!r}, workers=[2], repeats=1,
+                 options=Options(pool={pool!r}))
+"""
+
+
+@pytest.mark.parametrize("strategies, pool", [
+    (None, "executor"),  # the default strategies: forkserver is the first to re-import
+    (["processes:spawn"], "executor"),
+    (["processes:spawn"], "pool"),
+    (["asyncio+processes"], "executor"),
+])
+def test_an_unguarded_script_stops_with_one_sentence(tmp_path, strategies, pool):
+    # spawn and forkserver workers import the main script; without the main
+    # guard each would run compare again (and again, in their own workers).
+    runs = tmp_path / "runs.txt"
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED.format(runs=str(runs), strategies=strategies, pool=pool))
+    if strategies is None and not {"spawn", "forkserver"} & set(METHODS):
+        pytest.skip("needs spawn or forkserver")
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    sentence = (f"nogilkit.compare() was called again while a worker process imported your "
+                f"script {script}: put the call under `if __name__ == \"__main__\":` (worker "
+                f"processes started by spawn or forkserver import the main module)")
+    assert done.returncode == 1, done.stderr
+    assert f"nogilkit.strategies.base.MainReimported: {sentence}" in done.stderr.splitlines(), \
+        done.stderr
+    assert done.stderr.count("was called again") == 1, done.stderr
+    for leak in ("BrokenProcessPool", "must be importable", "bootstrapping", "'loop'"):
+        assert leak not in done.stderr
+    # The script itself, and at most one re-import by each of two workers.
+    assert 2 <= len(runs.read_text().splitlines()) <= 3, done.stderr
+
+
+def test_a_process_pool_on_a_loop_that_fails_to_start_says_why(monkeypatch):
+    # The session closes before its event loop exists: the start-up error
+    # comes out, not "'LoopProcessSession' object has no attribute 'loop'".
+    from nogilkit.strategies import Options
+    from nogilkit.strategies.coroutines import LoopProcessSession
+    from nogilkit.strategies.processes import ProcessSession
+
+    def fail(self):
+        raise OSError("no processes today")
+
+    monkeypatch.setattr(ProcessSession, "_probe", fail)
+    with pytest.raises(OSError, match="no processes today"):
+        LoopProcessSession(1, Options(start_method=METHODS[0]))
+
+
 # Bad input ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, kwargs, error, match", [

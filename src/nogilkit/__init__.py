@@ -88,10 +88,14 @@ def compare(*args, **kwargs):
     """
     # The engine (asyncio, multiprocessing, the strategies) loads only when
     # first used, so `import nogilkit` stays light.
+    from .strategies.base import MainReimported
+
     if (args and callable(args[0])) or "fn" in kwargs:
-        from .engine.function_compare import compare_function
-
-        return compare_function(*args, **kwargs)
-    from .engine.compare import compare as compare_workloads
-
-    return compare_workloads(*args, **kwargs)
+        from .engine.function_compare import compare_function as run
+    else:
+        from .engine.compare import compare as run
+    try:
+        return run(*args, **kwargs)
+    except MainReimported as exc:
+        # One sentence for a script that lacks the main guard, not the engine's frames.
+        raise MainReimported(str(exc)) from None

@@ -168,6 +168,19 @@ def start_method_unavailable(method):
     return None
 
 
+def worker_importing_main():
+    """The path of the main script when this process is a worker process (spawn,
+    or the forkserver) that is running it as ``__mp_main__`` right now, else
+    None: the script's top-level code called us without the main guard."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if (frame.f_code.co_name == "<module>"
+                and frame.f_globals.get("__name__") == "__mp_main__"):
+            return frame.f_globals.get("__file__") or "(the main module)"
+        frame = frame.f_back
+    return None
+
+
 # -- native thread pools -----------------------------------------------------------------
 
 # Thread pools of native libraries (BLAS, OpenMP, numexpr) read these when

@@ -14,6 +14,7 @@ from .._runtime import (START_METHODS, available_cpus, available_start_methods,
                         default_start_method, native_pools_limited)
 from .._workload import BASELINE
 from ..strategies import STRATEGIES, WITH_START_METHOD, Options, get_strategy
+from ..strategies.processes import refuse_worker_import
 from ..workloads import IMPLEMENTATIONS, WORKLOADS, get_workload
 from .harness import run_group
 from .report import Report
@@ -173,6 +174,7 @@ def compare(workloads=DEFAULT_WORKLOADS, implementations=DEFAULT_IMPLEMENTATIONS
         into one report, labelled with their interpreter (version, ``t`` when
         free-threaded, ``GIL on`` when such a build runs with the GIL).
     """
+    refuse_worker_import()
     workloads, implementations, strategies, workers = validate(
         workloads, implementations, strategies, workers, size=size, repeats=repeats)
     options = options or Options()

@@ -26,6 +26,7 @@ from .._runtime import available_start_methods, native_pools_limited
 from .._text import format_seconds as seconds
 from .._validation import sequence
 from ..strategies import Options, get_strategy
+from ..strategies.processes import refuse_worker_import
 from ..workloads import CheckFailed
 from ..workloads.function import FunctionWorkload
 from .._control import Control, busy, describe
@@ -86,7 +87,11 @@ def compare_function(fn, items, *, strategies=None, workers=None, check=None, re
     FunctionReport
         The engine's report (print it, ``to_json()``, ``plot()``) with the
         measured ``facts`` and the ``recommendation``.
+
+    Raises MainReimported when worker processes, importing the main script,
+    run this call again: the script needs ``if __name__ == "__main__":``.
     """
+    refuse_worker_import()
     chosen = workers
     workload, strategies, workers, options = _validate(fn, items, strategies, workers, check,
                                                        repeats, options)

@@ -27,7 +27,7 @@ from .._measure import peak_rss, reset_peak_rss
 from .._runtime import add_note
 from .._stats import TARGET, median_interval, ratio_interval
 from .._text import one_line
-from ..strategies.base import WorkerLost
+from ..strategies.base import MainReimported, WorkerLost
 from ..workloads import CheckFailed
 
 
@@ -160,7 +160,10 @@ class _RunCounter:
 def _failure(exc, workload, implementation, strategy, workers):
     """The reason a row failed, on one line: a wrong result, a worker process that
     died, or an error the workload reports as a failed row (a user's function);
-    any other error is raised, with a note (for a built-in workload it is a bug)."""
+    any other error is raised, with a note (for a built-in workload it is a bug).
+    A worker that re-imported an unguarded main script stops the comparison."""
+    if isinstance(exc, MainReimported):
+        raise exc
     if isinstance(exc, CheckFailed):
         return f"wrong result: {one_line(exc, limit=None)}"
     if isinstance(exc, WorkerLost):

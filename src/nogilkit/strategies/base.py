@@ -38,6 +38,19 @@ class WorkerLost(RuntimeError):
     in native code): the run fails, the comparison goes on with the next row."""
 
 
+class MainReimported(RuntimeError):
+    """A worker process, importing the main script (spawn, forkserver), reached
+    a call of nogilkit.compare: the script has no main guard. Every process
+    strategy would fail the same way, so the comparison stops (never a row)."""
+
+
+def main_reimported_message(path):
+    """The one sentence MainReimported says."""
+    return (f"nogilkit.compare() was called again while a worker process imported your "
+            f"script {path}: put the call under `if __name__ == \"__main__\":` (worker "
+            "processes started by spawn or forkserver import the main module)")
+
+
 @dataclass(frozen=True)
 class Task:
     """One chunk to compute: everything a worker needs, picklable."""
@@ -224,5 +237,6 @@ class Strategy:
         raise NotImplementedError
 
 
-__all__ = ["ABANDONED", "FAMILIES", "ChunkOutcome", "ChunkedSession", "Session", "Strategy", "Task", "WorkerLost",
-           "chunk_note", "interrupted", "run_task", "run_task_async"]
+__all__ = ["ABANDONED", "FAMILIES", "ChunkOutcome", "ChunkedSession", "MainReimported", "Session",
+           "Strategy", "Task", "WorkerLost", "chunk_note", "interrupted", "main_reimported_message",
+           "run_task", "run_task_async"]

@@ -43,6 +43,7 @@ class _OwnLoop:
     """Mixin: the session owns an event loop, closed after its pools."""
 
     def __init__(self, *args):
+        self.loop = None  # a pool that fails to start closes before there is one
         super().__init__(*args)
         self.loop = asyncio.new_event_loop()
 
@@ -50,7 +51,8 @@ class _OwnLoop:
         try:
             super().close(abort=abort)
         finally:
-            self.loop.close()
+            if self.loop is not None:
+                self.loop.close()
 
 
 class CoroutineSession(_OwnLoop, ChunkedSession):

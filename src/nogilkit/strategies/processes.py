@@ -9,14 +9,17 @@ shared memory). Every worker is started, and has imported nogilkit, before
 timing: that start-up is reported separately.
 """
 
+import contextlib
 import multiprocessing
 import os
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from .._runtime import add_note, start_method_unavailable
-from .base import ABANDONED, ChunkedSession, Strategy, WorkerLost, interrupted, run_task
+from .._runtime import add_note, start_method_unavailable, worker_importing_main
+from .base import (ABANDONED, ChunkedSession, MainReimported, Strategy, WorkerLost, interrupted,
+                   main_reimported_message, run_task)
 from .transfer import TRANSFERS, SharedArrays
 
 POOL_APIS = ("executor", "pool", "pool-unordered")
@@ -24,6 +27,60 @@ POLL_SECONDS = 0.1  # how often a multiprocessing.Pool's workers are looked at
 ABORT_GRACE = 2.0  # seconds running chunks get after an error, before termination
 INTERRUPT_GRACE = 0.2  # ... after Ctrl-C or termination
 CLEANUP_GRACE = 5.0  # seconds an aborted executor's management thread gets to end
+
+
+# Where a worker that finds itself importing an unguarded main script writes
+# the script's path, for the pool's owner to stop with one sentence.
+REIMPORT_MARKER = "NOGILKIT_REIMPORT_MARKER"
+
+
+def refuse_worker_import():
+    """Called first by nogilkit.compare: in a worker process running the main
+    script's top-level code (spawn and forkserver import the main module), a
+    call of compare means the script has no main guard. Under a pool of
+    nogilkit's, the worker tells its owner and exits quietly (the owner says
+    it once); elsewhere it raises MainReimported."""
+    path = worker_importing_main()
+    if path is None:
+        return
+    marker = os.environ.get(REIMPORT_MARKER)
+    if marker:
+        try:
+            # Appended: several workers (a forkserver started again) may report.
+            with open(marker, "a", encoding="utf-8") as f:
+                f.write(path + "\n")
+        except OSError:
+            pass
+        else:
+            raise SystemExit(1)
+    raise MainReimported(main_reimported_message(path))
+
+
+@contextlib.contextmanager
+def _reimport_watched():
+    """While a pool starts, workers that re-import an unguarded main script can
+    report it: yields a function giving that script's path, or None."""
+    fd, path = tempfile.mkstemp(prefix="nogilkit-reimport-")
+    os.close(fd)
+    saved = os.environ.get(REIMPORT_MARKER)
+    os.environ[REIMPORT_MARKER] = path
+
+    def reported():
+        try:
+            with open(path, encoding="utf-8") as f:
+                return f.readline().rstrip("\n") or None
+        except OSError:
+            return None
+
+    try:
+        yield reported
+    finally:
+        if saved is None:
+            os.environ.pop(REIMPORT_MARKER, None)
+        else:
+            os.environ[REIMPORT_MARKER] = saved
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def _worker_ready(delay):
@@ -49,8 +106,13 @@ class ProcessSession(ChunkedSession):
         self.broken = False  # a worker died: close must terminate, not wait
         self.pool_processes = []
         self.static_arrays = ()
-        context = multiprocessing.get_context(options.start_method)
         start = time.perf_counter()
+        with _reimport_watched() as reimported:
+            self._start(workers, options, reimported)
+        self.startup_seconds = time.perf_counter() - start
+
+    def _start(self, workers, options, reimported):
+        context = multiprocessing.get_context(options.start_method)
         if self.api == "executor":
             self.pool = ProcessPoolExecutor(workers, mp_context=context)
         else:
@@ -70,6 +132,9 @@ class ProcessSession(ChunkedSession):
         except Exception as exc:
             killed = self._killed()
             self.close(abort=exc)
+            script = reimported()
+            if script is not None:  # every process strategy would fail so: stop
+                raise MainReimported(main_reimported_message(script)) from None
             if killed:  # not a start-up failure: a worker was killed meanwhile
                 raise WorkerLost(f"worker process {killed[0][0]} was killed by signal "
                                  f"{killed[0][1]} while the pool started") from exc
@@ -78,7 +143,6 @@ class ProcessSession(ChunkedSession):
                               "with spawn or forkserver the main module must be importable "
                               "(a script file, not standard input)")
             raise
-        self.startup_seconds = time.perf_counter() - start
 
     def _killed(self):
         """[(pid, signal)] of the pool's workers that a signal ended, when none
@@ -292,4 +356,5 @@ class WithStartMethod(Strategy):
         return self.base.start(workers, options.replace(start_method=self.method))
 
 
-__all__ = ["POOL_APIS", "ProcessSession", "Processes", "WithStartMethod"]
+__all__ = ["POOL_APIS", "ProcessSession", "Processes", "WithStartMethod",
+           "refuse_worker_import"]
