@@ -255,10 +255,8 @@ def register_threadpoolctl():
         check_symbols = ("nogilkit_get_num_threads", "nogilkit_set_num_threads")
 
         def get_num_threads(self):
-            # What threads=None means now: the cap of this library, and every other limit.
-            limits = thread_limits()
-            limits["threadpoolctl"] = self.dynlib.nogilkit_get_num_threads() or None
-            return max(1, min(n for n in limits.values() if n is not None))
+            # What threads=None means now: this library's cap and every other limit.
+            return default_threads()
 
         def set_num_threads(self, num_threads):
             # A cap at or above every other limit caps nothing now: store none, so

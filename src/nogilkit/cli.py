@@ -131,14 +131,11 @@ def _status(args, report):
                  f"{available_cpus()} workers share cores (more than the CPUs help only a "
                  "function that waits)")
     if rows and all(r.status == "unavailable" for r in rows):
-        reasons = {}
-        for r in rows:
-            combos = reasons.setdefault(r.reason, [])
-            label = (f"{r.interpreter} " if r.interpreter else "") + f"{r.implementation}+{r.strategy}"
-            if label not in combos:
-                combos.append(label)
-        _say("nothing could run: " + "; ".join(f"{', '.join(c)}: {why}"
-                                              for why, c in reasons.items()))
+        from .engine.compare import by_reason
+
+        _say("nothing could run: " + "; ".join(by_reason(
+            ((f"{r.interpreter} " if r.interpreter else "") + f"{r.implementation}+{r.strategy}",
+             r.reason) for r in rows)))
         return 2
     failed = report.failed()
     if failed:

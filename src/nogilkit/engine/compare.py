@@ -113,15 +113,24 @@ def nothing_runs(workloads, implementations, strategies, workers, options=None):
     numpy+dask: dask distributed is not installed (...)"). The names are
     validate()'s."""
     options = options or Options()
-    reasons = {}  # reason -> combinations
+    stopped = []  # (combination, reason)
     for w, i, s, _ in plan(workloads, implementations, strategies, workers):
         workload = get_workload(w)
         why = workload.unavailable(i) or get_strategy(s).unavailable(workload, i, options)
         if why is None:
             return None
+        stopped.append((f"{i}+{s}", why))
+    return by_reason(stopped)
+
+
+def by_reason(stopped):
+    """[(combination, reason)] as one line per reason, naming each combination
+    once: "python+dask, numpy+dask: dask distributed is not installed"."""
+    reasons = {}  # reason -> combinations
+    for combination, why in stopped:
         combos = reasons.setdefault(why, [])
-        if f"{i}+{s}" not in combos:
-            combos.append(f"{i}+{s}")
+        if combination not in combos:
+            combos.append(combination)
     return [f"{', '.join(combos)}: {why}" for why, combos in reasons.items()]
 
 
@@ -263,9 +272,9 @@ def availability():
                  " also as NAME:METHOD, one start method each: " + ", ".join(methods)
                  + "".join(f"; {m} unavailable here" for m in START_METHODS if m not in methods)
                  + ")")
+    reasons = {i: implementation_unavailable(i) for i in IMPLEMENTATIONS}
     lines.append("implementations: " + ", ".join(
-        i if not implementation_unavailable(i) else f"{i} (unavailable: {implementation_unavailable(i)})"
-        for i in IMPLEMENTATIONS))
+        i if not why else f"{i} (unavailable: {why})" for i, why in reasons.items()))
     lines.append(f"available CPUs: {available_cpus()}; default workers: "
                  f"{', '.join(map(str, default_workers()))}"
                  + "".join(f"; {w.name}: {', '.join(map(str, w.default_workers))}"

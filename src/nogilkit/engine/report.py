@@ -27,6 +27,7 @@ from .._control import busy, describe
 from .._stats import ratio_interval
 from .._text import JsonReport, check_output, format_seconds, format_table, write_atomically
 from ..strategies import get_strategy
+from ..workloads import get_workload
 from .harness import Row
 
 __all__ = ["COLUMNS", "Column", "Report", "karp_flatt", "plot_path"]
@@ -298,7 +299,8 @@ class Report(JsonReport):
         interval = ratio_interval(serial["cython-baseline"].times, serial["cython"].times)
         if interval is None:
             return ""
-        path = (self.provenance or {}).get("simd", {}).get(rows[0].workload, "the best instruction set")
+        kernel = get_workload(rows[0].workload).vector_kernel  # nbody's is nbody_direct
+        path = (self.provenance or {}).get("simd", {}).get(kernel, "the best instruction set")
         verdict = ("no clear difference" if interval.includes(1.0)
                    else f"{interval.value:.2f}x [{interval.low:.2f}-{interval.high:.2f}]")
         return f" Vector instructions ({path}, one thread, cython against cython-baseline): {verdict}."

@@ -169,8 +169,9 @@ class Interpreters(Strategy):
         return MISSING if interpreters_api() is None else None
 
     def unavailable(self, workload, implementation, options):
-        if self.missing():
-            return self.missing()
+        reason = self.missing()
+        if reason:
+            return reason
         if implementation not in workload.source_chunks:
             runnable = ", ".join(f"{i} implementation of {w.name}"
                                  for w in WORKLOADS.values() for i in w.source_chunks)
