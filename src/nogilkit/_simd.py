@@ -14,14 +14,14 @@ import contextlib
 import os
 import warnings
 
-from ._ext import _buildinfo, kmeans, mandelbrot, nbody, spectral_norm
+from ._ext import _buildinfo, kmeans, mandelbrot, nbody, nbody_direct, spectral_norm
 
 __all__ = ["ENVIRONMENT_VARIABLE", "PATHS", "forced", "paths", "preserved", "supported", "use", "use_default"]
 
 ENVIRONMENT_VARIABLE = "NOGILKIT_SIMD"
 PATHS = ("baseline", "avx2", "avx512")  # level 0, 1, 2
 KERNELS = {"mandelbrot": mandelbrot, "spectral_norm": spectral_norm, "kmeans": kmeans,
-           "nbody_direct": nbody}
+           "nbody": nbody, "nbody_direct": nbody_direct}
 
 
 def supported():

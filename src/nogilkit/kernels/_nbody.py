@@ -16,7 +16,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import _validation
-from .._ext.nbody import AccelerationJob, accelerations_band, advance_bodies
+from .._ext.nbody import advance_bodies
+from .._ext.nbody_direct import AccelerationJob, accelerations_band
 from .._workload import CheckFailed, Problem, Workload, even_ranges
 from ._family import Benchmark, Family
 from ._pool import resolve_threads, run_job
