@@ -173,7 +173,7 @@ def run_cli(*args, cwd=None):
 
 def test_cli_end_to_end(tmp_path):
     pytest.importorskip("matplotlib")
-    result = run_cli("--size", "tiny", "--repeat", "1", "--workloads", "mandelbrot,total",
+    result = run_cli("--size", "tiny", "--repeats", "1", "--workloads", "mandelbrot,total",
                      "--workers", "1,2", "--json", "report.json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "== mandelbrot (tiny" in result.stdout and "== total (tiny" in result.stdout

@@ -133,7 +133,7 @@ def test_a_cluster_started_with_the_dask_command_line(tmp_path, no_leaks):
         done = subprocess.run(
             [sys.executable, "-m", "nogilkit", "compare", "--workloads", "mandelbrot",
              "--implementations", "python,cython", "--strategies", "serial,dask", "--workers", "2",
-             "--size", "tiny", "--repeat", "1", "--scheduler", address, "--no-plot", "--quiet",
+             "--size", "tiny", "--repeats", "1", "--scheduler", address, "--no-plot", "--quiet",
              "--json", str(out)], capture_output=True, text=True, timeout=180)
         assert done.returncode == 0, done.stderr
         rows = json.loads(out.read_text())["rows"]

@@ -4,6 +4,7 @@ import pytest
 import nogilkit
 from nogilkit import demos
 from nogilkit._ext.histogram_demos import SharedHistogramJob
+from nogilkit._text import format_seconds
 from nogilkit.kernels._histogram import CHUNK, uniform_edges
 from nogilkit.kernels._pool import run_job
 
@@ -98,7 +99,7 @@ def test_race_table(race):
     assert f"{race.available_cpus} CPUs available" in lines[0]
     for variant, line in zip(race.variants, lines[2:]):
         assert line.startswith(variant.name)
-        assert f"{variant.timing.median:.4f}" in line
+        assert format_seconds(variant.timing.median, fixed=True) in line
         assert f"{max(variant.lost):,}" in line
     assert len(lines) == 2 + len(race.variants) + (race.available_cpus < 2)
 

@@ -20,7 +20,7 @@ from nogilkit.strategies.interpreters import interpreters_api
 
 HAS_DASK = importlib.util.find_spec("distributed") is not None
 HAS_NUMBA = importlib.util.find_spec("numba") is not None
-FUNCTION_QUICK = ["--repeat", "1", "--quiet", "--no-plot"]
+FUNCTION_QUICK = ["--repeats", "1", "--quiet", "--no-plot"]
 QUICK = ["--size", "tiny", *FUNCTION_QUICK]
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -121,7 +121,7 @@ def test_a_wrong_result_exits_1():
         get_workload("total").check = check
         sys.exit(cli.main(["compare", "--workloads", "total", "--implementations", "numpy",
                            "--strategies", "serial,threads", "--workers", "2", "--size", "tiny",
-                           "--repeat", "1", "--quiet", "--no-plot"]))
+                           "--repeats", "1", "--quiet", "--no-plot"]))
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=300)

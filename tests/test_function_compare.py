@@ -417,7 +417,7 @@ def cli(tmp_path, *args):
 
 def test_cli_end_to_end(tmp_path):
     done = cli(tmp_path, "mywork:halve", "-s", "n = 6", "--items", "range(n)", "--workers", "2",
-               "--repeat", "1", "--strategies", f"threads,processes:{METHODS[0]}",
+               "--repeats", "1", "--strategies", f"threads,processes:{METHODS[0]}",
                "--check", "mywork:near", "--json", "out.json")
     assert done.returncode == 0, done.stderr
     assert "== mywork.halve (6 items) ==" in done.stdout
@@ -428,7 +428,7 @@ def test_cli_end_to_end(tmp_path):
 
 
 def test_cli_reports_a_race(tmp_path):
-    done = cli(tmp_path, "mywork:racy", "--items", "range(16)", "--workers", "2", "--repeat", "1",
+    done = cli(tmp_path, "mywork:racy", "--items", "range(16)", "--workers", "2", "--repeats", "1",
                "--strategies", "threads")
     assert done.returncode == 1, done.stderr  # a row failed its check
     assert "threads x2 is ruled out: not thread-safe" in done.stdout
@@ -472,7 +472,7 @@ def test_the_readme_examples_run(tmp_path):
     for function, items in (("work:compress", "[b'abc' * 1000, b'xyz' * 500]"),
                             ("work:collatz_longest", "range(1, 4001, 2000)")):
         done = subprocess.run([sys.executable, "-m", "nogilkit", "compare", function, "--items",
-                               items, "--strategies", "threads", "--workers", "2", "--repeat",
+                               items, "--strategies", "threads", "--workers", "2", "--repeats",
                                "1", "--no-plot", "--quiet"], cwd=examples, capture_output=True,
                               text=True, timeout=120)
         assert done.returncode == 0, done.stderr

@@ -68,9 +68,10 @@ def test_any_arguments_give_a_result_or_a_clear_error(kernel, data):
 
 
 TOKENS = ["compare", "probe", "info", "serve", "mixed", "overhead", "demo", "--workers",
-          "--workloads", "--implementations", "--strategies", "--size", "--repeat", "--pool",
-          "--transfer", "--start-method", "--chunksize", "--chunks-per-worker", "--scheduler",
-          "--threads", "--timeout", "--min-time", "--port", "--latency", "--json", "--items",
+          "--workloads", "--implementations", "--strategies", "--size", "--repeats", "--repeat",
+          "--pool", "--transfer", "--start-method", "--chunksize", "--chunks-per-worker",
+          "--scheduler", "--threads", "--timeout", "--min-time", "--port", "--latency",
+          "--response-bytes", "--json", "-", "--items",
           "--quick", "--duration", "--rate", "--variants", "-s", "all", "mandelbrot",
           "threads", "processes:spawn", "tiny", "huge", "pool", "shm", "0", "-1", "2", "1,2",
           "1e308", "nan", "", ",", "x:y", "counter"]
@@ -96,6 +97,6 @@ def test_the_parser_gives_arguments_or_a_usage_error(args):
                 **({"start_method": parsed.start_method} if parsed.start_method else {}))
         validate(parsed.workloads or "mandelbrot", parsed.implementations or "python",
                  parsed.strategies or "serial", parsed.workers, size=parsed.size or "small",
-                 repeats=parsed.repeat)
+                 repeats=parsed.repeats)
     except (TypeError, ValueError):
         pass

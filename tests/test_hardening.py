@@ -233,7 +233,7 @@ CHILDREN = {"threads": 0, "executor": 4, "pool": 4, "pool-unordered": 4, "shm": 
 
 def compare_args(run):
     return ["compare", "--implementations", "python", "--workers", "2", "--size", "small",
-            "--repeat", "20", "--no-plot", "--quiet", "--json", "out.json", *RUNS[run]]
+            "--repeats", "20", "--no-plot", "--quiet", "--json", "out.json", *RUNS[run]]
 
 
 @linux
@@ -271,7 +271,7 @@ def test_a_killed_worker_fails_its_row_only(run, tmp_path):
         pytest.importorskip("distributed")
     tag, shm_before = uuid.uuid4().hex, shm_entries()
     args = compare_args(run)
-    args[args.index("--repeat") + 1] = "3"
+    args[args.index("--repeats") + 1] = "3"
     process = start(args, tag, tmp_path)
     try:
         assert wait_for(lambda: len(descendants(process.pid)) >= CHILDREN[run])
@@ -426,7 +426,7 @@ def test_a_plot_path_without_an_extension_gets_png_and_says_so(tmp_path):
     pytest.importorskip("matplotlib")
     (tmp_path / "out").mkdir()
     done = run_cli("compare", "--size", "tiny", "--workloads", "total", "--implementations",
-                   "numpy", "--strategies", "serial", "--repeat", "1", "--quiet", "--plot",
+                   "numpy", "--strategies", "serial", "--repeats", "1", "--quiet", "--plot",
                    "out/myplot", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "wrote out/myplot.png" in done.stdout

@@ -25,7 +25,7 @@ def test_build_info_describes_this_build():
 
 
 def test_python_m_nogilkit_info_json():
-    info = json.loads(run(sys.executable, "-m", "nogilkit", "info", "--json").stdout)
+    info = json.loads(run(sys.executable, "-m", "nogilkit", "info", "--json", "-").stdout)
     assert info["nogilkit"] == nogilkit.__version__
     assert info["python"] == ".".join(map(str, sys.version_info[:3]))
     assert info["available_cpus"] == nogilkit.available_cpus()

@@ -43,7 +43,7 @@ def test_the_child_command_reproduces_the_options():
                         Options(start_method="spawn", transfer="shm"), "out.json")
     assert args[:3] == ["-m", "nogilkit", "compare"]
     for flag, value in (("--workers", "1,2"), ("--start-method", "spawn"), ("--transfer", "shm"),
-                        ("--repeat", "3"), ("--json", "out.json")):
+                        ("--repeats", "3"), ("--json", "out.json")):
         assert args[args.index(flag) + 1] == value
 
 

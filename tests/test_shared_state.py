@@ -6,6 +6,7 @@ import threading
 import pytest
 
 from nogilkit import demos
+from nogilkit._text import format_seconds
 
 VARIANT_NAMES = [name for name, _ in demos.COUNTER_VARIANTS]
 
@@ -77,7 +78,7 @@ def test_counter_race_table(race):
     assert f"{race.available_cpus} CPUs available" in lines[0]
     for variant, line in zip(race.variants, lines[2:]):
         assert line.startswith(variant.name)
-        assert f"{variant.timing.median:.4f}" in line
+        assert format_seconds(variant.timing.median, fixed=True) in line
         assert f"{max(variant.lost):,}" in line
         assert variant.description in line
     assert "note: with one thread" not in str(race)
@@ -124,7 +125,7 @@ def test_lock_contention_table_and_dict(contention):
     assert "vs 1 thread" in lines[1]
     for entry, line in zip(contention.entries, lines[2:]):
         assert line.split()[0] == str(entry.threads)
-        assert f"{entry.seconds_per_operation * 1e9:.1f}" in line
+        assert format_seconds(entry.seconds_per_operation, fixed=True) in line
         assert "1,001, 1,001" in line and line.endswith("yes")
     d = contention.to_dict()
     assert json.loads(json.dumps(d, allow_nan=False)) == d
@@ -222,7 +223,7 @@ def test_the_command_line(tmp_path):
     assert "unsynchronised" in done.stdout and "queue" in done.stdout
     assert json.loads(path.read_text())["threads"] == 3
     done = cli("contention", "--threads", "1,2")
-    assert done.returncode == 0 and "ns per op" in done.stdout
+    assert done.returncode == 0 and "time per op" in done.stdout
     assert cli("counter", "--threads", "1,2").returncode == 2
     assert cli("histogram", "--json", str(path)).returncode == 2
     assert cli("teleport").returncode == 2

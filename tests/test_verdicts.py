@@ -179,7 +179,7 @@ def _cli(tmp_path, *args):
 
 @pytest.mark.parametrize("args", [
     ["compare", "--implementations", "cython", "--strategies", "serial,threads", "--workers", "2",
-     "--size", "tiny", "--repeat", "3", "--no-plot", "--quiet"],
+     "--size", "tiny", "--repeats", "3", "--no-plot", "--quiet"],
     ["probe", "sum(range(1000))", "--threads", "2", "--min-time", "0.02"],
     ["overhead", "--quick", "--quiet", "--start-methods", "fork"],
     ["mixed", "--duration", "0.5", "--variants", "cython-threads", "--quiet"],
@@ -195,7 +195,7 @@ def test_every_json_says_where_it_came_from(args, tmp_path):
 
 def test_a_saved_report_is_a_baseline(tmp_path):
     args = ["compare", "--implementations", "cython", "--strategies", "serial,threads",
-            "--workers", "2", "--size", "tiny", "--repeat", "3", "--no-plot", "--quiet"]
+            "--workers", "2", "--size", "tiny", "--repeats", "3", "--no-plot", "--quiet"]
     _cli(tmp_path, *args, "--json", "old.json")
     run = _cli(tmp_path, *args, "--json", "new.json", "--baseline", "old.json")
     assert "== against old.json" in run.stdout

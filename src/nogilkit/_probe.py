@@ -171,7 +171,7 @@ class ProbeResult:
 
 def probe(fn: Callable[..., Any], args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None,
           *, threads: int | None = None, min_time: float = 0.2,
-          timeout: float = 60.0) -> ProbeResult:
+          timeout: float = 300.0) -> ProbeResult:
     """Measure whether ``fn(*args, **kwargs)`` releases the GIL and how it scales.
 
     Parameters
@@ -188,7 +188,11 @@ def probe(fn: Callable[..., Any], args: Sequence[Any] = (), kwargs: Mapping[str,
     min_time : float, optional
         Seconds that one timing measurement lasts at least (default 0.2).
     timeout : float, optional
-        Seconds for the whole probe (default 60).
+        Seconds for the whole probe (default 300, as ``nogilkit probe``). It
+        stops a call that never returns and must not stop a slow one that
+        does: each scaling measurement makes at least as many calls as it has
+        threads, so a 0.1 s call that holds the GIL takes nearly four minutes
+        on 64 CPUs (5 rounds of 1, 2, 4, ... 64 threads, 6.4 s each).
 
     Returns
     -------

@@ -79,7 +79,7 @@ def omp_num_threads():
     return n if n >= 1 else None
 
 
-# The cgroup quota takes several file reads (about 50 us): read at most this often.
+# The cgroup quota takes several file reads (about 50 µs): read at most this often.
 QUOTA_SECONDS = 1.0
 _quota_read = (-math.inf, None)  # (time.monotonic() of the read, quota)
 

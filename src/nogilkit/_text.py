@@ -2,6 +2,7 @@
 on one line, lookup by name, JSON, and files written whole or not at all."""
 
 import json
+import math
 import os
 import stat
 import tempfile
@@ -30,12 +31,15 @@ SECONDS_UNITS = (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9))
 def format_seconds(value, fixed=False):
     """Seconds in the unit that suits them, to three significant digits: '5.02 ms',
     '120 µs', '1.5 s' ('1.50 s' with ``fixed``, as table cells are written, so
-    that every cell shows the same precision); "-" for None, '0 s' for zero.
+    that every cell shows the same precision); "-" for None, '0 s' for zero,
+    'nan s' for NaN (no sample).
     The unit is chosen after rounding: 0.99996 ms is '1 ms', never '1e+03 µs'."""
     if value is None:
         return "-"
     if value == 0:
         return "0 s"
+    if not math.isfinite(value):
+        return f"{value} s"
     sign, value = ("-", -value) if value < 0 else ("", value)
     for unit, scale in SECONDS_UNITS:
         scaled = float(f"{value / scale:.3g}")

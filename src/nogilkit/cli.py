@@ -10,7 +10,7 @@ import sys
 import threading
 
 from ._runtime import START_METHODS
-from ._text import check_output, write_atomically
+from ._text import check_output, format_seconds, write_atomically
 from ._version import __version__
 
 __all__ = ["build_parser", "main"]
@@ -19,8 +19,11 @@ __all__ = ["build_parser", "main"]
 def _info(args, parser):
     from ._runtime import format_info, system_info
 
+    _check_json_path(args, parser)
     info = system_info()
-    print(json.dumps(info, indent=2) if args.json else format_info(info))
+    if args.json != "-":
+        print(format_info(info))
+    _write_json(args, info, add_provenance=False)  # the info is itself the provenance
     return 0
 
 
@@ -33,13 +36,12 @@ def _compare(args, parser):
         return 0
     has_matplotlib = importlib.util.find_spec("matplotlib") is not None
     plot = None if args.no_plot else args.plot
+    _check_json_path(args, parser)
     try:
         if plot and not has_matplotlib:
             raise ValueError("--plot needs matplotlib: pip install 'nogilkit[plot]'")
         if plot is None and not args.no_plot and has_matplotlib:
             plot = engine.DEFAULT_PLOT
-        if args.json:
-            check_output("--json", args.json)
         baseline = None
         if args.baseline:
             from .engine.baseline import load_report
@@ -89,7 +91,7 @@ def _compare(args, parser):
 
         against = BaselineComparison(report, baseline, label=args.baseline)
     # What was measured is saved before anything else can fail.
-    _write_json(args.json, dict(report.to_dict(), **(
+    _write_json(args, dict(report.to_dict(), **(
         {"against_baseline": against.to_dict()} if against else {})))
     print(report)
     if against is not None:
@@ -157,7 +159,7 @@ def _workloads_run(args, options):
     run = dict(workloads=args.workloads or ",".join(engine.DEFAULT_WORKLOADS),
                implementations=args.implementations or ",".join(engine.DEFAULT_IMPLEMENTATIONS),
                strategies=args.strategies or ",".join(engine.DEFAULT_STRATEGIES),
-               workers=args.workers, size=args.size or "small", repeats=args.repeat,
+               workers=args.workers, size=args.size or engine.DEFAULT_SIZE, repeats=args.repeats,
                options=options)
     engine.validate(**run)  # every name and number, before the long run starts
     if args.python:
@@ -207,7 +209,7 @@ def _function_run(args, options):
         # --start-method names the one start method for the process rows.
         strategies = default_strategies(is_coroutine_function(fn), args.start_method)
     return compare_function, dict(fn=fn, items=items, strategies=strategies,
-                                  workers=args.workers, check=check, repeats=args.repeat,
+                                  workers=args.workers, check=check, repeats=args.repeats,
                                   options=options)
 
 
@@ -252,26 +254,39 @@ def progress_bar():
         yield progress
 
 
-def _write_json(path, data):
-    """Write ``data`` as JSON to ``path`` (whole or not at all) and say so; a
-    result without its own provenance block (one with no contention control)
-    gets one now, first."""
-    if path:
-        if "provenance" not in data:
-            from ._provenance import provenance
+def _write_json(args, data, add_provenance=True):
+    """Write ``data`` as JSON to ``--json PATH`` (whole or not at all) and say so,
+    or to standard output for ``--json -``; a result without its own provenance
+    block (one with no contention control) gets one now, first."""
+    if not args.json:
+        return
+    if add_provenance and "provenance" not in data:
+        from ._provenance import provenance
 
-            data = {"provenance": provenance(), **data}
-        text = json.dumps(data, indent=2)
-        write_atomically(path, lambda f: f.write(text.encode()))
-        print(f"wrote {path}")
+        data = {"provenance": provenance(), **data}
+    text = json.dumps(data, indent=2)
+    if args.json == "-":
+        print(text, file=args.stdout, flush=True)
+    else:
+        write_atomically(args.json, lambda f: f.write(text.encode()))
+        print(f"wrote {args.json}")
 
 
 def _check_json_path(args, parser):
-    if args.json:
+    if args.json not in (None, "-"):
         try:
             check_output("--json", args.json)
         except ValueError as exc:
             parser.error(str(exc))
+
+
+def _one(parser, command, flag, counts):
+    """The count of a ``command`` that runs at one count, from ``flag``'s list."""
+    if counts is None:
+        return None
+    if len(counts) != 1:
+        parser.error(f"{command} takes one {flag} count, got {len(counts)}")
+    return counts[0]
 
 
 def _serve(args, parser):
@@ -281,17 +296,18 @@ def _serve(args, parser):
 
     try:
         server.check_loopback(args.host)
-        server.check_settings(args.latency, args.size)
+        server.check_settings(args.latency, args.response_bytes, size_name="--response-bytes")
     except (ValueError, TypeError) as exc:
         parser.error(str(exc))
 
     def ready(port):
-        print(f"serving on http://{args.host}:{port}/data/<index> (latency {args.latency * 1e3:g} ms, "
-              f"{args.size} bytes per answer); Ctrl-C stops", flush=True)
+        print(f"serving on http://{args.host}:{port}/data/<index> (latency "
+              f"{format_seconds(args.latency)}, {args.response_bytes} bytes per response); "
+              "Ctrl-C stops", flush=True)
 
     try:
         asyncio.run(server.serve_forever(args.host, args.port, latency=args.latency,
-                                         size=args.size, ready=ready))
+                                         size=args.response_bytes, ready=ready))
     except KeyboardInterrupt:
         print("stopped")
     except OSError as exc:
@@ -309,7 +325,7 @@ def _measure(args, parser, function, **run):
     except ValueError as exc:
         parser.error(str(exc))
     print(result)
-    _write_json(args.json, result.to_dict())
+    _write_json(args, result.to_dict())
     return 0
 
 
@@ -318,7 +334,8 @@ def _mixed(args, parser):
 
     return _measure(args, parser, service_under_load,
                     variants=args.variants.split(",") if args.variants else None,
-                    duration=args.duration, rate=args.rate, workers=args.workers)
+                    duration=args.duration, rate=args.rate,
+                    workers=_one(parser, "mixed", "--workers", args.workers))
 
 
 def _overhead(args, parser):
@@ -339,13 +356,11 @@ def _demo(args, parser):
            "contention": demos.lock_contention}[args.name]
     kwargs = {}
     if args.threads is not None:
-        kwargs["threads"] = args.threads if args.name == "contention" else args.threads[0]
-        if args.name != "contention" and len(args.threads) != 1:
-            parser.error(f"demo {args.name} takes one thread count, got {len(args.threads)}")
+        kwargs["threads"] = (args.threads if args.name == "contention"
+                             else _one(parser, f"demo {args.name}", "--threads", args.threads))
     result = run(**kwargs)
     print(result)
-    if args.json:
-        _write_json(args.json, result.to_dict())
+    _write_json(args, result.to_dict())
     return 0
 
 
@@ -354,7 +369,7 @@ def _probe(args, parser):
 
     _check_json_path(args, parser)
     try:
-        namespace = _run_setup(args.setup)
+        namespace = _run_setup(args.setup or "pass")
     except ValueError as exc:
         parser.error(str(exc))
     try:
@@ -367,7 +382,7 @@ def _probe(args, parser):
     except (TypeError, ValueError) as exc:
         parser.error(str(exc))
     print(result)
-    _write_json(args.json, result.to_dict())
+    _write_json(args, result.to_dict())
     return 0
 
 
@@ -395,9 +410,66 @@ def _port(text):
     return value
 
 
+# One vocabulary across the subcommands (docs/cli.md). A flag that several of
+# them take is defined here once, so it parses and defaults the same in each;
+# only its help, which says what it counts there, differs. A plural name takes
+# a comma-separated list (a subcommand that runs at one count takes a list of
+# one); "workers" counts whatever a strategy runs on, "threads" only threads.
+SHARED_FLAGS = {
+    "--workers": dict(type=_positive_list, metavar="N[,N...]"),
+    "--threads": dict(type=_positive_list, metavar="N[,N...]"),
+    "--setup": dict(metavar="STATEMENTS"),
+    "--json": dict(metavar="PATH", help="write the result as JSON to PATH; - writes it to "
+                                        "standard output and the table to standard error"),
+    "--quiet": dict(action="store_true", help="no progress bar"),
+}
+CLI_DOCS = "https://github.com/nogilkit/nogilkit/blob/main/docs/cli.md"
+
+
+def _shared(command, *names, **specific):
+    """Add the flag ``names`` (its long name last) as SHARED_FLAGS defines it;
+    ``specific`` gives its help here (and, for info's --json, its old form)."""
+    return command.add_argument(*names, **{**SHARED_FLAGS[names[-1]], **specific})
+
+
+class _Deprecated(argparse.Action):
+    """An old spelling kept working for scripts: it stores what its successor
+    stores, after a one-line note on stderr naming the spelling to use."""
+
+    def __init__(self, option_strings, dest, use, **kwargs):
+        super().__init__(option_strings, dest, help=argparse.SUPPRESS, **kwargs)
+        self.use = use
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        _deprecation_note(parser, f"{option_string} is deprecated; use {self.use}")
+        setattr(namespace, self.dest, values)
+
+
+def _deprecated(command, old, new):
+    """Keep the flag ``old`` working as ``new``, an action already added."""
+    return command.add_argument(old, action=_Deprecated, use=new.option_strings[-1],
+                                dest=new.dest, type=new.type, choices=new.choices,
+                                metavar=new.metavar, default=argparse.SUPPRESS)
+
+
+class _JsonOrSwitch(argparse.Action):
+    """info's --json PATH, which was a switch: alone, it still means ``-``."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if values is None:
+            _deprecation_note(parser, f"{option_string} without a PATH is deprecated; "
+                                      f"use {option_string} -")
+            values = "-"
+        setattr(namespace, self.dest, values)
+
+
+def _deprecation_note(parser, message):
+    print(f"{parser.prog}: {message}", file=sys.stderr)
+
+
 def _json_and_quiet(command, handler):
-    command.add_argument("--json", metavar="PATH", help="write the result as JSON")
-    command.add_argument("--quiet", action="store_true", help="no progress bar")
+    _shared(command, "--json")
+    _shared(command, "--quiet")
     command.set_defaults(handler=handler, subparser=command)
 
 
@@ -407,12 +479,16 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="nogilkit",
         description="nogil Cython kernels and a comparison of ways to use many cores.",
+        epilog=f"Every flag, what it means in each subcommand, its Python parameter and its "
+               f"default: docs/cli.md ({CLI_DOCS}).",
     )
     parser.add_argument("--version", action="version", version=f"nogilkit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     info = commands.add_parser("info", help="show the package, interpreter and build")
-    info.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _shared(info, "--json", action=_JsonOrSwitch, nargs="?",
+            help="write the information as JSON to PATH; - (or --json alone) writes it to "
+                 "standard output instead of the table")
     info.set_defaults(handler=_info, subparser=info)
 
     compare = commands.add_parser(
@@ -431,8 +507,8 @@ def build_parser():
     compare.add_argument("--items", metavar="EXPR",
                          help="with MODULE:FUNCTION: an expression giving the work items, "
                               "evaluated in the namespace --setup built")
-    compare.add_argument("-s", "--setup", metavar="STATEMENTS",
-                         help="with MODULE:FUNCTION: run first (imports, data for --items)")
+    _shared(compare, "-s", "--setup",
+            help="with MODULE:FUNCTION: run first (imports, data for --items)")
     compare.add_argument("--check", metavar="MODULE:FUNCTION",
                          help="with MODULE:FUNCTION: check(expected, actual) -> bool for one "
                               "item's result, instead of == (numpy.array_equal for arrays)")
@@ -446,19 +522,21 @@ def build_parser():
                               "serial, threads, processes:METHOD for each start method, "
                               "asyncio+threads, asyncio+processes (a coroutine function: "
                               "serial, asyncio)")
-    compare.add_argument("--workers", type=_positive_list, metavar="N,N,...",
-                         help="worker counts (default 1, 2 and all available CPUs)")
+    _shared(compare, "--workers",
+            help="worker counts, each a row per strategy (default 1, 2 and all available CPUs)")
     compare.add_argument("--size", help="tiny, small, medium or large (default small)")
-    compare.add_argument("--repeat", type=_positive, default=5,
-                         help="timed samples per combination after a warm-up (default 5; "
-                              "more while a speedup's 95%% interval is wider than +-5%%, "
-                              "fewer, at least 3, for slow runs)")
+    repeats = compare.add_argument(
+        "--repeats", type=_positive, default=5,
+        help="timed samples per combination after a warm-up (default %(default)s; more while "
+             "a speedup's 95%% interval is wider than +-5%%, fewer, at least 3, for slow runs)")
+    _deprecated(compare, "--repeat", repeats)
     compare.add_argument("--start-method", choices=START_METHODS,
-                         help="process start method (default forkserver, else spawn)")
+                         help="the process start method of the process rows (default "
+                              "forkserver, else spawn)")
     compare.add_argument("--pool", choices=POOL_APIS, default="executor",
                          help="process pool: ProcessPoolExecutor.map, Pool.map or Pool.imap_unordered")
     compare.add_argument("--chunksize", type=_positive, default=1,
-                         help="tasks sent to a worker process at a time (default 1)")
+                         help="tasks sent to a worker process at a time (default %(default)s)")
     compare.add_argument("--transfer", choices=TRANSFERS, default="pickle",
                          help="input arrays to processes: pickled per task, or shared memory once")
     compare.add_argument("--scheduler", metavar="tcp://HOST:PORT",
@@ -468,8 +546,7 @@ def build_parser():
                          help="run the comparison under this interpreter (repeatable; nogilkit "
                               "installed there) and merge the rows into one report")
     compare.add_argument("--chunks-per-worker", type=_positive, default=4,
-                         help="chunks per worker (default 4)")
-    compare.add_argument("--json", metavar="PATH", help="write the report as JSON")
+                         help="chunks per worker (default %(default)s)")
     compare.add_argument("--baseline", metavar="OLD.json",
                          help="a report saved with --json: show the same combinations side by "
                               "side, the change with its interval, regressions marked")
@@ -477,18 +554,21 @@ def build_parser():
                          help="write the speedup plot (default nogilkit-compare.png when "
                               "matplotlib is installed)")
     compare.add_argument("--no-plot", action="store_true", help="do not write a plot")
-    compare.add_argument("--quiet", action="store_true", help="no progress bar")
-    compare.set_defaults(handler=_compare, subparser=compare)
+    _json_and_quiet(compare, handler=_compare)
 
     serve = commands.add_parser(
         "serve", help="run the loopback HTTP test server of the io workload",
         description="An HTTP/1.1 server on loopback: GET /data/<index> answers after --latency "
-                    "seconds with --size bytes (query parameters size= and latency= override "
-                    "them per request). Runs until Ctrl-C.")
-    serve.add_argument("--host", default="127.0.0.1", help="a loopback address (default 127.0.0.1)")
+                    "seconds with --response-bytes bytes (query parameters size= and latency= "
+                    "override them per request). Runs until Ctrl-C.")
+    serve.add_argument("--host", default="127.0.0.1", help="a loopback address (default %(default)s)")
     serve.add_argument("--port", type=_port, default=0, help="port (default 0: any free port)")
-    serve.add_argument("--latency", type=float, default=0.020, help="seconds per answer (0.020)")
-    serve.add_argument("--size", type=int, default=16 * 1024, help="bytes per answer (16384)")
+    serve.add_argument("--latency", type=float, default=0.020,
+                       help="seconds before each response (default %(default)s)")
+    response_bytes = serve.add_argument("--response-bytes", type=int, default=16 * 1024,
+                                        metavar="BYTES",
+                                        help="bytes in each response's body (default %(default)s)")
+    _deprecated(serve, "--size", response_bytes)
     serve.set_defaults(handler=_serve, subparser=serve)
 
     mixed = commands.add_parser(
@@ -499,10 +579,13 @@ def build_parser():
                     "processes; reports event-loop lag, request latency and throughput.")
     mixed.add_argument("--variants", metavar="NAME,...",
                        help="inline, python-threads, cython-threads, processes (default all)")
-    mixed.add_argument("--duration", type=float, default=3.0, help="seconds per variant (3)")
-    mixed.add_argument("--rate", type=float, default=100.0, help="requests per second (100)")
-    mixed.add_argument("--workers", type=_positive,
-                       help="threads or processes for the CPU work (default: CPUs - 1, at least 1)")
+    mixed.add_argument("--duration", type=float, default=3.0,
+                       help="seconds per variant (default %(default)s)")
+    mixed.add_argument("--rate", type=float, default=100.0,
+                       help="requests per second (default %(default)s)")
+    _shared(mixed, "--workers",
+            help="one count: threads or processes for the CPU work (default: CPUs - 1, at "
+                 "least 1)")
     _json_and_quiet(mixed, handler=_mixed)
 
     overhead = commands.add_parser(
@@ -525,14 +608,14 @@ def build_parser():
                     "recommend threads, processes or serial. Native thread pools (BLAS, OpenMP) "
                     "are pinned to one thread meanwhile.")
     probe.add_argument("statement", help="the statement to probe (an expression or statements)")
-    probe.add_argument("-s", "--setup", default="pass",
-                       help="run once first; the statement runs in the namespace it builds")
-    probe.add_argument("--threads", type=_positive_list, metavar="N,N,...",
-                       help="thread counts (default 1, 2, 4, ... up to the available CPUs)")
+    _shared(probe, "-s", "--setup",
+            help="run once first; the statement runs in the namespace it builds")
+    _shared(probe, "--threads",
+            help="thread counts (default 1, 2, 4, ... up to the available CPUs)")
     probe.add_argument("--min-time", type=float, default=0.2,
-                       help="seconds each measurement lasts at least (0.2)")
+                       help="seconds each measurement lasts at least (default %(default)s)")
     probe.add_argument("--timeout", type=float, default=300.0,
-                       help="seconds for the whole probe before it gives up (300)")
+                       help="seconds for the whole probe before it gives up (default %(default)s)")
     _json_and_quiet(probe, handler=_probe)
 
     demo = commands.add_parser(
@@ -542,9 +625,10 @@ def build_parser():
                     "contention: time per operation as more threads contend for one Lock. "
                     "histogram: one histogram counted from nogil threads four ways.")
     demo.add_argument("name", choices=("counter", "contention", "histogram"))
-    demo.add_argument("--threads", type=_positive_list, metavar="N[,N...]",
-                      help="threads (contention: a list of counts)")
-    demo.add_argument("--json", metavar="PATH", help="write the result as JSON")
+    _shared(demo, "--threads",
+            help="counter and histogram: one count (default 4 and 2); contention: a list "
+                 "(default 1, 2, 4, 8)")
+    _shared(demo, "--json")
     demo.set_defaults(handler=_demo, subparser=demo)
     return parser
 
@@ -595,8 +679,13 @@ if hasattr(os, "register_at_fork"):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    # With --json -, standard output carries the JSON alone (for a pipe); what
+    # a person reads goes to standard error.
+    args.stdout = sys.stdout
+    text_out = (contextlib.redirect_stdout(sys.stderr) if getattr(args, "json", None) == "-"
+                else contextlib.nullcontext())
     try:
-        with _termination_stops():
+        with _termination_stops(), text_out:
             status = args.handler(args, args.subparser)
     except KeyboardInterrupt as exc:
         signum = getattr(exc, "signum", signal.SIGINT)

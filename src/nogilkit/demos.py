@@ -31,7 +31,7 @@ from . import _validation
 from ._ext.histogram_demos import SharedHistogramJob
 from ._measure import Timing, measure
 from ._runtime import available_cpus
-from ._text import ByName, format_table
+from ._text import ByName, format_seconds, format_table
 from .kernels._histogram import CHUNK, check_histogram_args, histogram
 from .kernels._pool import resolve_threads, run_job
 
@@ -87,12 +87,12 @@ class RaceResult(ByName):
 
     def __str__(self):
         baseline = self["private"].timing.median
-        header = ("variant", "median s", "vs private", "lost (worst run)",
+        header = ("variant", "median", "vs private", "lost (worst run)",
                   "wrong bins (worst)", "runs losing", "how threads count")
         rows = [
             (
                 v.name,
-                f"{v.timing.median:.4f}",
+                format_seconds(v.timing.median, fixed=True),
                 f"{v.timing.median / baseline:.1f}x",
                 f"{max(v.lost):,}",
                 f"{max(v.wrong_bins):,}",
@@ -466,12 +466,12 @@ class CounterResult(ByName):
 
     def __str__(self):
         baseline = self["lock"].timing.median
-        header = ("variant", "median s", "vs lock", "final (worst run)", "lost (worst run)",
+        header = ("variant", "median", "vs lock", "final (worst run)", "lost (worst run)",
                   "runs losing", "how threads update the counter")
         rows = [
             (
                 v.name,
-                f"{v.timing.median:.4f}",
+                format_seconds(v.timing.median, fixed=True),
                 f"{v.timing.median / baseline:.2f}x" if baseline > 0 else "-",
                 f"{min(v.final):,}",
                 f"{max(v.lost):,}",
@@ -701,12 +701,12 @@ class ContentionResult:
 
     def __str__(self):
         base = self.baseline.threads
-        header = ("threads", "ns per op", f"vs {base} thread{'s' if base != 1 else ''}",
+        header = ("threads", "time per op", f"vs {base} thread{'s' if base != 1 else ''}",
                   "final count (each run)", "exact")
         rows = [
             (
                 str(e.threads),
-                f"{e.seconds_per_operation * 1e9:.1f}",
+                format_seconds(e.seconds_per_operation, fixed=True),
                 f"{ratio:.2f}x",
                 ", ".join(f"{f:,}" for f in e.final),
                 "yes" if e.exact else "NO",

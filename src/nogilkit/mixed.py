@@ -37,7 +37,7 @@ from . import _validation
 from ._control import Control, busy, describe
 from ._provenance import provenance
 from ._runtime import available_cpus, default_start_method
-from ._text import ByName, format_table
+from ._text import ByName, format_seconds, format_table
 from .kernels._mandelbrot import DEFAULT_REGION, MandelbrotWorkload, mandelbrot
 from .net.client import FetchError
 from .net.server import HOST, bound_port, start_server
@@ -87,15 +87,20 @@ class VariantResult:
     def requests_per_second(self):
         return len(self.latencies) / self.duration
 
-    def summary(self):
-        """Percentiles in milliseconds and rates: what the table shows."""
-        ms = 1e3
+    def times(self):
+        """Lag and latency percentiles in seconds, in the table's order."""
         return {
-            "lag_p50_ms": _percentile(self.lags, 50) * ms,
-            "lag_p99_ms": _percentile(self.lags, 99) * ms,
-            "lag_max_ms": max(self.lags, default=float("nan")) * ms,
-            "latency_p50_ms": _percentile(self.latencies, 50) * ms,
-            "latency_p99_ms": _percentile(self.latencies, 99) * ms,
+            "lag_p50": _percentile(self.lags, 50),
+            "lag_p99": _percentile(self.lags, 99),
+            "lag_max": max(self.lags, default=float("nan")),
+            "latency_p50": _percentile(self.latencies, 50),
+            "latency_p99": _percentile(self.latencies, 99),
+        }
+
+    def summary(self):
+        """The percentiles in milliseconds, and the rates (the JSON's figures)."""
+        return {
+            **{f"{name}_ms": seconds * 1e3 for name, seconds in self.times().items()},
             "requests_per_second": self.requests_per_second,
             "failed_requests": self.failed_requests,
             "bands_per_second": self.bands_per_second,
@@ -115,18 +120,16 @@ class MixedResult(ByName):
     provenance: dict = None
 
     def __str__(self):
-        header = ("variant", "lag p50 ms", "lag p99 ms", "lag max ms", "req p50 ms", "req p99 ms",
+        header = ("variant", "lag p50", "lag p99", "lag max", "req p50", "req p99",
                   "req/s", "failed", "bands/s", "CPU work")
         rows = []
         for v in self.variants:
-            s = v.summary()
-            rows.append((v.name, *(f"{s[k]:.2f}" for k in ("lag_p50_ms", "lag_p99_ms", "lag_max_ms",
-                                                           "latency_p50_ms", "latency_p99_ms")),
-                         f"{s['requests_per_second']:.0f}", str(v.failed_requests),
-                         f"{s['bands_per_second']:.1f}", v.description))
+            rows.append((v.name, *(format_seconds(t, fixed=True) for t in v.times().values()),
+                         f"{v.requests_per_second:.0f}", str(v.failed_requests),
+                         f"{v.bands_per_second:.1f}", v.description))
         title = (f"an asyncio service answering {self.rate:g} requests/s for {self.duration:g} s "
                  f"while CPU work runs on {self.workers} worker(s); {self.available_cpus} CPUs; "
-                 f"lag = how late a {LAG_INTERVAL * 1e3:g} ms timer fires")
+                 f"lag = how late a {format_seconds(LAG_INTERVAL)} timer fires")
         lines = [title, *format_table(header, rows, left=(0, -1))]
         if self.control:
             lines.append(f"contention control: {describe(self.control)}" + (

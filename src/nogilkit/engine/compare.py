@@ -24,6 +24,7 @@ __all__ = ["DEFAULT_IMPLEMENTATIONS", "DEFAULT_STRATEGIES", "DEFAULT_WORKLOADS",
 DEFAULT_WORKLOADS = ("mandelbrot",)
 DEFAULT_IMPLEMENTATIONS = ("python", "numpy", "cython", "cython-baseline")
 DEFAULT_STRATEGIES = ("serial", "threads", "processes", "asyncio")
+DEFAULT_SIZE = "small"
 DEFAULT_PLOT = "nogilkit-compare.png"
 # Size "tiny" is a smoke test of every path: its runs (under a millisecond)
 # are too short to time meaningfully, so they are not repeated up to 0.1 s
@@ -147,7 +148,7 @@ def oversubscribed(workloads, workers):
 
 
 def compare(workloads=DEFAULT_WORKLOADS, implementations=DEFAULT_IMPLEMENTATIONS,
-            strategies=DEFAULT_STRATEGIES, workers=None, *, size="small", repeats=5,
+            strategies=DEFAULT_STRATEGIES, workers=None, *, size=DEFAULT_SIZE, repeats=5,
             options=None, max_seconds=5.0, progress=None, pythons=None):
     """Run the comparison and return a Report (print it, ``.to_json()``, ``.plot(path)``).
 

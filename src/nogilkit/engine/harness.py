@@ -109,8 +109,8 @@ def _calibrate(session, workload, problem, implementation, first, min_sample):
     as timeit's autorange does. A first run is often slower (caches, page
     faults), and a run timed alone carries overheads that runs back to back
     share, so a short one is followed by a block of runs lasting about a tenth
-    of a sample; the faster per run sets the count. (Timed alone, a 61 us
-    Mandelbrot read 143 us: samples came out at 43 ms, not 100.) The block's
+    of a sample; the faster per run sets the count. (Timed alone, a 61 µs
+    Mandelbrot read 143 µs: samples came out at 43 ms, not 100.) The block's
     results are checked too."""
     if first >= min_sample:
         return 1, first

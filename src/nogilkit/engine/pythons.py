@@ -43,7 +43,7 @@ def command_line(workloads, implementations, strategies, workers, size, repeats,
     """The ``nogilkit compare`` arguments that reproduce one comparison."""
     args = ["-m", "nogilkit", "compare", "--workloads", ",".join(workloads),
             "--implementations", ",".join(implementations), "--strategies", ",".join(strategies),
-            "--size", size, "--repeat", str(repeats), "--start-method", options.start_method,
+            "--size", size, "--repeats", str(repeats), "--start-method", options.start_method,
             "--pool", options.pool, "--chunksize", str(options.chunksize),
             "--transfer", options.transfer, "--chunks-per-worker", str(options.chunks_per_worker),
             "--json", json_path, "--no-plot", "--quiet"]

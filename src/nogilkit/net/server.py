@@ -93,12 +93,13 @@ def check_loopback(host):
     return host
 
 
-def check_settings(latency, size):
-    """Validated (latency, size) of a server or a request."""
+def check_settings(latency, size, *, size_name="size"):
+    """Validated (latency, size) of a server or a request; an error names the
+    size ``size_name`` (``nogilkit serve`` calls it --response-bytes)."""
     latency = _validation.finite_float("latency", latency, minimum=0.0)
     if latency > MAX_LATENCY:
         raise ValueError(f"latency must be <= {MAX_LATENCY} s, got {latency}")
-    size = _validation.integer("size", size, minimum=0, maximum=MAX_SIZE)
+    size = _validation.integer(size_name, size, minimum=0, maximum=MAX_SIZE)
     return latency, size
 
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from .._measure import Deadline, gil_held_fraction, pickle_cost
 from .._runtime import add_note, gil_enabled
-from .._text import describe_exception, one_line
+from .._text import describe_exception, format_seconds, one_line
 from .._workload import CheckFailed, Problem, Workload, even_ranges
 
 GIL_PHASE_MIN_TIME = 0.1  # seconds of the GIL measurement, at least one whole pass
@@ -251,7 +251,7 @@ class FunctionWorkload(Workload):
                            size_bytes, error, cpu_seconds)
         kind = "awaited one by one" if self.coroutine else "a plain loop"
         return Problem(self.name, self.size, {}, expected=expected,
-                       description=f"checked against {kind}: {serial_seconds:.3g} s",
+                       description=f"checked against {kind}: {format_seconds(serial_seconds)}",
                        resources=[close_loops])
 
     def _serial_loop(self, purpose="that gives the expected results"):

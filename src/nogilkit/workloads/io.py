@@ -14,6 +14,7 @@ small 200, 20 ms, 16 KiB; medium 1000, 20 ms, 16 KiB; large 2000, 50 ms,
 64 KiB.
 """
 
+from .._text import format_seconds
 from .._workload import CheckFailed, Problem, Workload
 from ..net import client
 from ..net.server import ServerProcess, digest, payload
@@ -38,7 +39,7 @@ class IO(Workload):
         server = ServerProcess(latency=settings["latency"], size=settings["size"]).start()
         expected = [digest(payload(i, settings["size"])) for i in range(settings["requests"])]
         params = dict(settings, host=server.host, port=server.port, timeout=client.DEFAULT_TIMEOUT)
-        description = (f"{settings['requests']} requests, {settings['latency'] * 1e3:g} ms latency, "
+        description = (f"{settings['requests']} requests, {format_seconds(settings['latency'])} latency, "
                        f"{settings['size'] // 1024} KiB each, from {server.url}")
         return Problem(self.name, size, params, expected=expected, description=description,
                        resources=[server.stop])
