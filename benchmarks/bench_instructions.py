@@ -7,7 +7,12 @@ agree to the instruction). Each public kernel is called once, on one
 thread, at the size bench_kernels times it, under ``valgrind
 --tool=callgrind``, collecting only inside the compiled kernels' own code
 (each job's ``run_chunk``, and the five-body ``advance_bodies``), so Python's
-start-up and the argument checks do not count. The gate judges these at a
+start-up and the argument checks do not count. Valgrind's CPU has AVX2 but
+no AVX-512, so the vectorised kernels run their AVX2 path there;
+``InstructionsBaseline`` counts them again on their baseline path
+(nogilkit._simd, NOGILKIT_SIMD=baseline), which other CPUs run (the gate
+leaves it out: ``Instructions`` already sees every kernel, and this doubles
+the Valgrind runs). The gate judges these at a
 tight factor and the wall times at a loose one, as CodSpeed-style CI
 benchmarking does. Skipped where Valgrind is not installed (it comes from
 the distribution's packages: ``apt-get install valgrind``).
@@ -20,26 +25,35 @@ import subprocess
 import sys
 import tempfile
 
+from nogilkit import _simd
 from nogilkit.kernels import FAMILIES
+
+from .common import skip
 
 VALGRIND = shutil.which("valgrind")
 COLLECT = ("*_run_chunk", "*_1advance_bodies")  # the compiled kernels' own functions
 CALL = """
 import sys
+from nogilkit import _simd
 from nogilkit.kernels import FAMILIES
-benchmark = next(b for f in FAMILIES for b in f.benchmarks if b.name == sys.argv[1])
+name, path = sys.argv[1:]
+if path and _simd.paths()[name] != path:
+    sys.exit(f"{name} runs {_simd.paths()[name]} under Valgrind, not {path}")
+benchmark = next(b for f in FAMILIES for b in f.benchmarks if b.name == name)
 benchmark.prepare(1 if benchmark.threaded else None)()
 """
 
 
-def instructions(name):
-    """Instructions the compiled code of kernel ``name`` executes in one call."""
+def instructions(name, path=""):
+    """Instructions the compiled code of kernel ``name`` executes in one call, on
+    instruction-set ``path`` ("": the one nogilkit picks under Valgrind)."""
+    env = dict(os.environ, NOGILKIT_SIMD=path) if path else None
     with tempfile.TemporaryDirectory() as folder:
         out = os.path.join(folder, "callgrind.out")
         subprocess.run([VALGRIND, "--tool=callgrind", f"--callgrind-out-file={out}",
                         *(f"--toggle-collect={pattern}" for pattern in COLLECT),
-                        sys.executable, "-c", CALL, name],
-                       check=True, capture_output=True, timeout=600)
+                        sys.executable, "-c", CALL, name, path],
+                       check=True, capture_output=True, timeout=600, env=env)
         with open(out) as f:
             found = re.search(r"^summary: (\d+)$", f.read(), re.MULTILINE)
     if found is None or int(found.group(1)) == 0:
@@ -70,3 +84,28 @@ def _track(name):
 for _family in FAMILIES:
     for _benchmark in _family.benchmarks:
         setattr(Instructions, f"track_{_benchmark.name}", _track(_benchmark.name))
+
+
+class InstructionsBaseline:
+    """``track_<kernel>``: a vectorised kernel's instructions per call on its
+    baseline path, the portable one (``Instructions`` counts the path
+    Valgrind's CPU gets, AVX2)."""
+
+    rounds = 1
+    timeout = 900
+
+    def setup(self):
+        if VALGRIND is None:
+            raise NotImplementedError("valgrind is not installed")
+
+
+def _track_baseline(name):
+    def track(self):
+        return instructions(name, "baseline")
+
+    track.unit = "instructions"
+    return track
+
+
+for _name in _simd.KERNELS:
+    setattr(InstructionsBaseline, f"track_{_name}", _track_baseline(_name))

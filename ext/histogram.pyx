@@ -9,6 +9,29 @@ import numpy as np
 from _binning cimport UniformBins, bin_index, uniform_bins
 from nogilkit._ext._jobs cimport ChunkJob, Poll
 
+cdef extern from "simd_histogram.h" nogil:
+    ctypedef void (*nk_histogram_fn)(const double* data, Py_ssize_t n, const double* edges,
+                                     Py_ssize_t bins, double first, double last, double width,
+                                     double scale, Py_ssize_t* counts) noexcept nogil
+    int NK_HISTOGRAM_AUTO_CAP
+    nk_histogram_fn nk_histogram_for(int level)
+
+# The instruction set of the bin indices (nogilkit_simd.h), set by nogilkit._simd.
+SIMD_AUTO_CAP = NK_HISTOGRAM_AUTO_CAP  # the level "auto" stops at
+cdef int simd_level = 0
+cdef nk_histogram_fn simd_histogram = NULL  # NULL: the baseline, histogram_range's own loop
+
+
+def use_simd_level(int level):
+    """Count with the functions of instruction-set ``level`` (the caller checked
+    that the CPU has it)."""
+    global simd_level, simd_histogram
+    simd_level, simd_histogram = level, nk_histogram_for(level)
+
+
+def simd_level_in_use():
+    return simd_level
+
 
 cdef void histogram_range(
     const double* data, Py_ssize_t start, Py_ssize_t stop,
@@ -18,6 +41,11 @@ cdef void histogram_range(
     # bins comes by value: a local copy, which the stores into counts cannot
     # alias, so the compiler keeps it in registers instead of reloading it.
     cdef Py_ssize_t i, b
+    cdef nk_histogram_fn vector = simd_histogram
+    if vector != NULL:
+        vector(data + start, stop - start, bins.edges, bins.n, bins.first, bins.last,
+               bins.width, bins.scale, counts)
+        return
     for i in range(start, stop):
         b = bin_index(&bins, data[i])
         if b >= 0:

@@ -9,9 +9,50 @@ from nogilkit._ext._jobs cimport ChunkJob, Poll
 # accumulators (independent adds keep the core busy), then combines the block
 # sums pairwise. Blocks never depend on the thread count, so neither does the
 # result. nogilkit.reference.total follows the same order.
-cdef enum:
-    SUM_BLOCK = 4096
-    SUM_LANES = 8
+cdef extern from "simd_stream.h" nogil:
+    enum:
+        SUM_BLOCK "NK_SUM_BLOCK"
+        SUM_LANES "NK_SUM_LANES"
+    ctypedef void (*nk_triad_fn)(double* a, const double* b, const double* c, double scalar,
+                                 Py_ssize_t n) noexcept nogil
+    ctypedef void (*nk_block_sums_fn)(const double* x, Py_ssize_t n,
+                                      double* sums) noexcept nogil
+    int NK_TRIAD_AUTO_CAP
+    int NK_TOTAL_AUTO_CAP
+    nk_triad_fn nk_triad_for(int level)
+    nk_block_sums_fn nk_block_sums_for(int level)
+
+# The instruction set of each kernel (nogilkit_simd.h), set by nogilkit._simd
+# through triad_simd and total_simd; 0, the baseline, is this module's loops.
+cdef int triad_level = 0
+cdef int total_level = 0
+
+
+cdef class VectorPath:
+    """One kernel's instruction set: what the module of a single vectorised
+    kernel offers nogilkit._simd (SIMD_AUTO_CAP, use_simd_level,
+    simd_level_in_use), for each of this module's two."""
+
+    cdef int* level
+    cdef readonly int SIMD_AUTO_CAP  # the level "auto" stops at
+
+    def use_simd_level(self, int level):
+        """Run the kernel with the functions of instruction-set ``level`` (the
+        caller checked that the CPU has it)."""
+        self.level[0] = level
+
+    def simd_level_in_use(self):
+        return self.level[0]
+
+
+cdef VectorPath vector_path(int* level, int cap):
+    cdef VectorPath path = VectorPath.__new__(VectorPath)
+    path.level, path.SIMD_AUTO_CAP = level, cap
+    return path
+
+
+triad_simd = vector_path(&triad_level, NK_TRIAD_AUTO_CAP)
+total_simd = vector_path(&total_level, NK_TOTAL_AUTO_CAP)
 
 
 cdef class TriadJob(ChunkJob):
@@ -39,6 +80,10 @@ cdef class TriadJob(ChunkJob):
         cdef const double* b = &self.b[0]
         cdef const double* c = &self.c[0]
         cdef double scalar = self.scalar
+        cdef nk_triad_fn vector = nk_triad_for(triad_level)
+        if vector != NULL:
+            vector(a + start, b + start, c + start, scalar, stop - start)
+            return
         for i in range(start, stop):
             a[i] = b[i] + scalar * c[i]
 
@@ -87,8 +132,15 @@ cdef class TotalJob(ChunkJob):
     cdef void run_chunk(self, Py_ssize_t index, void* scratch, Poll* poll) noexcept nogil:
         cdef Py_ssize_t n = self.x.shape[0]
         cdef Py_ssize_t block, start
-        for block in range(index * self.blocks_per_chunk,
-                           min((index + 1) * self.blocks_per_chunk, self.sums.shape[0])):
+        cdef Py_ssize_t first = index * self.blocks_per_chunk
+        cdef Py_ssize_t last = min(first + self.blocks_per_chunk, self.sums.shape[0])
+        cdef nk_block_sums_fn vector = nk_block_sums_for(total_level)
+        # The vector sums load from 64-byte boundaries: x's doubles must be aligned.
+        if vector != NULL and <size_t>&self.x[0] % sizeof(double) == 0:
+            start = first * SUM_BLOCK
+            vector(&self.x[start], min(last * SUM_BLOCK, n) - start, &self.sums[first])
+            return
+        for block in range(first, last):
             start = block * SUM_BLOCK
             self.sums[block] = block_sum(&self.x[start], min(<Py_ssize_t>SUM_BLOCK, n - start))
 

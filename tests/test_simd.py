@@ -168,3 +168,108 @@ def test_nbody_five_body_step_equals_the_baseline_on_every_path(path):
             advance_bodies(r, v, m, 50, 0.001)
         np.testing.assert_array_equal(got_r, r, err_msg=f"{path} case {case}")
         np.testing.assert_array_equal(got_v, v, err_msg=f"{path} case {case}")
+
+
+# Lengths around the vector widths (4, 8), the sums' 8 lanes, and the tails;
+# for total also around its blocks of 4096, summed 4 side by side, 16 a chunk.
+SHORT = list(range(41))
+BLOCK = 4096
+TOTAL_LENGTHS = SHORT + [BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 7, 4 * BLOCK, 5 * BLOCK + 13,
+                         16 * BLOCK, 17 * BLOCK + 1, 21 * BLOCK - 3]
+
+
+def unaligned(values, offset):
+    """A C-contiguous copy of ``values`` starting ``offset`` float64s past a
+    64-byte boundary (a vector of 8)."""
+    buffer = np.empty(len(values) + 16)
+    start = (-buffer.ctypes.data % 64) // 8 + offset
+    buffer[start:start + len(values)] = values
+    return buffer[start:start + len(values)]
+
+
+def spread(rng, n):
+    """Values of very different magnitudes and signs: any other order of the
+    additions would round differently."""
+    return rng.standard_normal(n) * 10.0 ** rng.integers(-8, 9, n)
+
+
+def test_total_every_path_equals_reference(path):
+    rng = np.random.default_rng(5)
+    for n in TOTAL_LENGTHS:
+        values = spread(rng, n)
+        for offset in (0, 1, 5, 7):
+            x = unaligned(values, offset)
+            expected = reference.total(x)
+            for threads in (1, 2):
+                assert nogilkit.total(x, threads=threads) == expected, (path, n, offset, threads)
+
+
+@pytest.mark.parametrize("special", [np.nan, np.inf, -np.inf])
+def test_total_propagates_nan_and_infinities_on_every_path(path, special):
+    rng = np.random.default_rng(6)
+    for n in (1, 7, 8, 9, 17, BLOCK + 5, 5 * BLOCK + 1):
+        for where in {0, n // 2, n - 1}:
+            x = spread(rng, n)
+            x[where] = special
+            expected = reference.total(x)
+            for threads in (1, 2):
+                np.testing.assert_equal(nogilkit.total(x, threads=threads), expected)
+
+
+def test_triad_every_path_equals_reference(path):
+    rng = np.random.default_rng(8)
+    for n in SHORT + [1000, 65536 + 9]:
+        b, c = spread(rng, n), spread(rng, n)
+        b[::7], c[3::11] = np.nan, -np.inf
+        expected = reference.triad(np.empty(n), b, c, -1.25)
+        for offset in (0, 1, 3):
+            for threads in (1, 2):
+                a = unaligned(np.zeros(n), offset)
+                nogilkit.triad(a, unaligned(b, 2), unaligned(c, offset), -1.25, threads=threads)
+                np.testing.assert_array_equal(a, expected, err_msg=f"{path} n={n} offset={offset}")
+                inplace = unaligned(b, offset)  # a is b
+                nogilkit.triad(inplace, inplace, c, -1.25, threads=threads)
+                np.testing.assert_array_equal(inplace, expected)
+
+
+HISTOGRAM_BINS = [(1, (0.0, 1.0)), (3, (-1.0, 2.0)), (7, (0.1, 0.7)), (100, (-5.0, 5.0)),
+                  (1000, (-3.0, 1e3)), (64, (0.0, 1e308))]
+
+
+def histogram_values(rng, n, bins, range):
+    """n values in and around ``range``: its edges and their neighbours, NaN,
+    infinities, values outside, every kind at every lane of a vector."""
+    edges = np.linspace(*range, bins + 1)
+    near = np.concatenate([edges, np.nextafter(edges, np.inf), np.nextafter(edges, -np.inf)])
+    low, high = range
+    pool = np.concatenate([near, [np.nan, np.inf, -np.inf, low - 1.0, high * 2 + 1.0],
+                           rng.uniform(low, high, 64)])
+    return rng.choice(pool, n)
+
+
+def test_histogram_every_path_equals_numpy(path):
+    rng = np.random.default_rng(9)
+    for bins, range_ in HISTOGRAM_BINS:
+        for n in SHORT + [100, 65536 + 3]:
+            values = histogram_values(rng, n, bins, range_)
+            expected = np.histogram(values, bins, range_)[0]
+            if n <= 40:
+                np.testing.assert_array_equal(reference.histogram(values, bins, range_), expected)
+            for offset in (0, 1, 3):
+                for threads in (1, 2):
+                    got = nogilkit.histogram(unaligned(values, offset), bins, range_,
+                                             threads=threads)
+                    np.testing.assert_array_equal(
+                        got, expected, err_msg=f"{path} bins={bins} {range_} n={n} +{offset}")
+
+
+def test_total_of_doubles_off_their_alignment_on_every_path(path):
+    # Not 8-byte aligned: the vector sums, which load from 64-byte boundaries,
+    # leave such an array to the baseline loop.
+    values = spread(np.random.default_rng(4), 3 * BLOCK + 5)
+    raw = bytearray(values.nbytes + 1)
+    x = np.frombuffer(raw, dtype=np.float64, offset=1, count=values.size)
+    x[:] = values
+    assert not x.flags.aligned
+    for threads in (1, 2):
+        assert nogilkit.total(x, threads=threads) == reference.total(values)

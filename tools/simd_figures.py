@@ -1,8 +1,9 @@
 """What each instruction set buys the vectorised kernels, against the core's peak.
 
-    python tools/simd_figures.py [--repeats 5] [--threads 1,2] [--quick]
+    python tools/simd_figures.py [--repeats 5] [--threads 1,2] [--quick] [--kernels K,...]
 
-For mandelbrot, spectral_norm and kmeans, every path this CPU supports
+For mandelbrot, spectral_norm, kmeans, histogram, triad and total (or the
+--kernels named), every path this CPU supports
 (nogilkit._simd: baseline, avx2, avx512) on 1 and 2 threads, rounds
 interleaved (one run of every combination per round) so that a machine's
 drift falls on all of them; best of --repeats. Every result is checked
@@ -23,6 +24,11 @@ clock is not what turbo runs at). Per unit of work:
 - spectral_norm: a term is one division; the divider is the limit.
 - kmeans: a point x centre x feature term of the distances is one pair; the
   rest of an iteration (sums, labels) counts as overhead.
+histogram, triad and total have no fraction of peak: triad and total are
+bound by memory (at the large size) and the histogram by its gathers and
+scattered increments, not by multiply-add pairs. Each is timed at a size
+whose arrays fit in the L2 cache (2**16 values, called CALLS times per run
+so that a run lasts long enough to time) and at a large one (2**25 values).
 This is a benchmark script, not a test.
 """
 
@@ -43,6 +49,7 @@ from nogilkit import _simd
 
 LANES = {"baseline": 2, "avx2": 4, "avx512": 8}
 KMEANS_SHAPES = [(500_000, 16, 8), (200_000, 64, 32), (1_000_000, 8, 16)]
+KERNELS = ("mandelbrot", "spectral_norm", "kmeans", "histogram", "triad", "total")
 
 
 PROBE = r"""
@@ -148,6 +155,39 @@ def kernel_table(name, calls, work, unit, ceiling, threads, repeats):
     return measured
 
 
+CALLS = 100  # calls per timed run at the cache-resident size
+
+
+def stream_tables(kernels, threads, repeats, quick):
+    """histogram, triad and total (those in ``kernels``) at a cache-resident and a large size."""
+    rng = np.random.default_rng(0)
+    for n in (2 ** 16, 2 ** 20 if quick else 2 ** 25):
+        calls = CALLS if n == 2 ** 16 else 1
+        x, y = rng.normal(size=n), rng.normal(size=n)
+
+        def repeated(kernel):
+            def run():
+                for _ in range(calls - 1):
+                    kernel()
+                return kernel()
+            return run
+
+        def triad(t):  # each (path, threads) writes its own array, checked afterwards
+            a = np.empty(n)
+            return repeated(lambda: nogilkit.triad(a, x, y, 3.0, threads=t))
+
+        size = f"{n:,} values" + (f", {calls} calls" if calls > 1 else "")
+        for name, factory in (
+                ("histogram", lambda t: repeated(lambda: nogilkit.histogram(x, 100, (-5.0, 5.0),
+                                                                            threads=t))),
+                ("triad", triad),
+                ("total", lambda t: repeated(lambda: nogilkit.total(x, threads=t)))):
+            if name not in kernels:
+                continue
+            kernel_table(f"{name} {size}", factory, float(n * calls), "value",
+                         lambda path: 0.0, threads, repeats)
+
+
 def kmeans_against_sklearn(threads, repeats, shapes):
     try:
         from sklearn.cluster import KMeans
@@ -193,8 +233,13 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--quick", action="store_true", help="smaller problems (a smoke run)")
+    parser.add_argument("--kernels", default=",".join(KERNELS),
+                        help=f"the kernels to time (default: {','.join(KERNELS)})")
     args = parser.parse_args(argv)
     threads = [int(t) for t in args.threads.split(",")]
+    kernels = args.kernels.split(",")
+    if unknown := set(kernels) - set(KERNELS):
+        parser.error(f"--kernels must name some of {', '.join(KERNELS)}; got {', '.join(sorted(unknown))}")
     rates = probe_rates()
     print(f"paths: {', '.join(_simd.supported())}; in use: {_simd.paths()}")
     print("probe, lane operations a second on one core: " + (", ".join(
@@ -204,28 +249,33 @@ def main(argv=None):
     def ceiling(kind, per_unit):
         return lambda path: rates.get((kind, path), 0.0) / per_unit
 
-    size = 500 if args.quick else 2000
-    image = nogilkit.mandelbrot(size, size, 256)
-    kernel_table(f"mandelbrot {size}x{size}, max_iter 256",
-                 lambda t: lambda: nogilkit.mandelbrot(size, size, 256, threads=t),
-                 float(image.sum()), "iteration", ceiling("pairs", 4), threads, args.repeats)
-    n = 500 if args.quick else 2000
-    kernel_table(f"spectral_norm n={n}, 10 iterations",
-                 lambda t: lambda: nogilkit.spectral_norm(n, 10, threads=t),
-                 40.0 * n * n, "term", ceiling("divisions", 1), threads, args.repeats)
-    m, d, k = (20_000, 64, 32) if args.quick else (200_000, 64, 32)
-    rng = np.random.default_rng(0)
-    points = rng.standard_normal((m, d)) + rng.integers(0, 4, (m, 1))
-    init = points[:k].copy()
-    # Each iteration and the final labelling: a pass of m x k x d distance terms.
-    passes = nogilkit.kmeans(points, k, init=init, max_iter=10, tol=0.0).n_iter + 1
-    kernel_table(f"kmeans {m}x{d}, k={k}, {passes - 1} iterations",
-                 lambda t: lambda: nogilkit.kmeans(points, k, init=init, max_iter=10, tol=0.0,
-                                                   threads=t).labels,
-                 float(passes) * m * k * d, "distance term", ceiling("pairs", 1), threads,
-                 args.repeats)
-    shapes = [(n // 10, d, k) for n, d, k in KMEANS_SHAPES] if args.quick else KMEANS_SHAPES
-    kmeans_against_sklearn(threads, max(1, args.repeats // 2 + 1), shapes)
+    if "mandelbrot" in kernels:
+        size = 500 if args.quick else 2000
+        image = nogilkit.mandelbrot(size, size, 256)
+        kernel_table(f"mandelbrot {size}x{size}, max_iter 256",
+                     lambda t: lambda: nogilkit.mandelbrot(size, size, 256, threads=t),
+                     float(image.sum()), "iteration", ceiling("pairs", 4), threads, args.repeats)
+    if "spectral_norm" in kernels:
+        n = 500 if args.quick else 2000
+        kernel_table(f"spectral_norm n={n}, 10 iterations",
+                     lambda t: lambda: nogilkit.spectral_norm(n, 10, threads=t),
+                     40.0 * n * n, "term", ceiling("divisions", 1), threads, args.repeats)
+    if "kmeans" in kernels:
+        m, d, k = (20_000, 64, 32) if args.quick else (200_000, 64, 32)
+        rng = np.random.default_rng(0)
+        points = rng.standard_normal((m, d)) + rng.integers(0, 4, (m, 1))
+        init = points[:k].copy()
+        # Each iteration and the final labelling: a pass of m x k x d distance terms.
+        passes = nogilkit.kmeans(points, k, init=init, max_iter=10, tol=0.0).n_iter + 1
+        kernel_table(f"kmeans {m}x{d}, k={k}, {passes - 1} iterations",
+                     lambda t: lambda: nogilkit.kmeans(points, k, init=init, max_iter=10,
+                                                       tol=0.0, threads=t).labels,
+                     float(passes) * m * k * d, "distance term", ceiling("pairs", 1), threads,
+                     args.repeats)
+    stream_tables(kernels, threads, args.repeats, args.quick)
+    if "kmeans" in kernels:
+        shapes = [(n // 10, d, k) for n, d, k in KMEANS_SHAPES] if args.quick else KMEANS_SHAPES
+        kmeans_against_sklearn(threads, max(1, args.repeats // 2 + 1), shapes)
 
 
 if __name__ == "__main__":

@@ -14,14 +14,17 @@ import contextlib
 import os
 import warnings
 
-from ._ext import _buildinfo, kmeans, mandelbrot, nbody, nbody_direct, spectral_norm
+from ._ext import _buildinfo, histogram, kmeans, mandelbrot, nbody, nbody_direct, spectral_norm, stream
 
 __all__ = ["ENVIRONMENT_VARIABLE", "PATHS", "forced", "paths", "preserved", "supported", "use", "use_default"]
 
 ENVIRONMENT_VARIABLE = "NOGILKIT_SIMD"
 PATHS = ("baseline", "avx2", "avx512")  # level 0, 1, 2
+# Each kernel's SIMD_AUTO_CAP, use_simd_level(level) and simd_level_in_use():
+# its module, or for the stream module's two kernels an object each.
 KERNELS = {"mandelbrot": mandelbrot, "spectral_norm": spectral_norm, "kmeans": kmeans,
-           "nbody": nbody, "nbody_direct": nbody_direct}
+           "nbody": nbody, "nbody_direct": nbody_direct, "histogram": histogram,
+           "triad": stream.triad_simd, "total": stream.total_simd}
 
 
 def supported():
@@ -31,7 +34,7 @@ def supported():
 
 def paths():
     """The path each vectorised kernel runs with now, e.g. {"mandelbrot": "avx512"}."""
-    return {name: PATHS[module.simd_level_in_use()] for name, module in KERNELS.items()}
+    return {name: PATHS[kernel.simd_level_in_use()] for name, kernel in KERNELS.items()}
 
 
 def _requested_level(request, argument):
@@ -51,21 +54,21 @@ def use(request="auto", *, argument="request"):
     above what the CPU supports gives the best it does). Returns ``paths()``."""
     level = _requested_level(request, argument)
     best = _buildinfo.simd_best_level()
-    for module in KERNELS.values():
-        cap = module.SIMD_AUTO_CAP if level is None else level
-        module.use_simd_level(min(cap, best))
+    for kernel in KERNELS.values():
+        cap = kernel.SIMD_AUTO_CAP if level is None else level
+        kernel.use_simd_level(min(cap, best))
     return paths()
 
 
 @contextlib.contextmanager
 def preserved():
     """The paths before the block, back after it (whatever it set)."""
-    before = {module: module.simd_level_in_use() for module in KERNELS.values()}
+    before = {kernel: kernel.simd_level_in_use() for kernel in KERNELS.values()}
     try:
         yield
     finally:
-        for module, level in before.items():
-            module.use_simd_level(level)
+        for kernel, level in before.items():
+            kernel.use_simd_level(level)
 
 
 @contextlib.contextmanager

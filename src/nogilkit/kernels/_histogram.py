@@ -186,6 +186,8 @@ class HistogramWorkload(Workload):
     """
 
     name = "histogram"
+    implementations = ("python", "numpy", "cython", "cython-baseline")
+    vector_kernel = "histogram"
     summary = "histogram: a reduction, private counts per chunk added at the end"
     sizes = {
         "tiny": {"n": 10_000},

@@ -176,6 +176,8 @@ class TotalWorkload(Workload):
     """
 
     name = "total"
+    implementations = ("python", "numpy", "cython", "cython-baseline")
+    vector_kernel = "total"
     summary = "sum of a large array: memory-bound, so moving data costs more than computing"
     sizes = {
         "tiny": {"n": 10_000},
