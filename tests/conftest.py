@@ -1,4 +1,29 @@
+import os
+import sys
+
 import pytest
+
+# Markers for tests that need more than every supported OS gives (the wheels
+# are tested on Linux, macOS and Windows). Each names what it uses, which is
+# the skip reason elsewhere: @pytest.mark.linux("reads /proc").
+PLATFORM_MARKERS = {
+    "linux": ("Linux", lambda platform, os_name: platform.startswith("linux")),
+    "posix": ("a POSIX system", lambda platform, os_name: os_name == "posix"),
+}
+
+
+def platform_skip_reason(marks, nodeid, platform=sys.platform, os_name=os.name):
+    """Why a test carrying ``marks`` cannot run on ``platform``, or None."""
+    for mark in marks:
+        if mark.name not in PLATFORM_MARKERS:
+            continue
+        if len(mark.args) != 1 or not isinstance(mark.args[0], str) or mark.kwargs:
+            raise pytest.UsageError(f"{nodeid}: @pytest.mark.{mark.name} takes one string, "
+                                    f"what the test uses, e.g. @pytest.mark.linux(\"reads /proc\")")
+        needs, runs_here = PLATFORM_MARKERS[mark.name]
+        if not runs_here(platform, os_name):
+            return f"needs {needs}: {mark.args[0]}"
+    return None
 
 
 def pytest_configure(config):
@@ -10,3 +35,10 @@ def pytest_configure(config):
             f"nogilkit was imported from the source tree ({nogilkit.__file__}); "
             "install it (pip install '.[test]') and run pytest against the installed package"
         )
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        reason = platform_skip_reason(item.iter_markers(), item.nodeid)
+        if reason is not None:
+            item.add_marker(pytest.mark.skip(reason=reason))

@@ -25,6 +25,10 @@ from .leaks import threads
 
 pytest.importorskip("distributed", reason="needs nogilkit[dask]")
 
+# Windows has no SIGKILL; there os.kill with any other signal ends the process
+# at once (TerminateProcess).
+KILL = getattr(signal, "SIGKILL", signal.SIGTERM)
+
 
 @pytest.fixture
 def no_leaks():
@@ -93,7 +97,7 @@ def test_a_worker_killed_mid_run_is_retried_or_reported(no_leaks):
     session = get_strategy("dask").start(2, Options())
     try:
         pids = list(session.client.run(os.getpid).values())
-        killer = threading.Timer(0.3, os.kill, (pids[0], signal.SIGKILL))
+        killer = threading.Timer(0.3, os.kill, (pids[0], KILL))
         killer.start()
         try:
             result, _ = session.run(workload, problem, "python")
@@ -114,6 +118,7 @@ def dask_command(*args, **kwargs):
                             stderr=subprocess.DEVNULL, **kwargs)
 
 
+@pytest.mark.posix("stops the dask command line with SIGINT, as Ctrl-C does")
 def test_a_cluster_started_with_the_dask_command_line(tmp_path, no_leaks):
     """The README recipe on loopback: dask scheduler, two dask workers, then
     nogilkit compare --scheduler; everything is shut down afterwards."""

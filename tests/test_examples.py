@@ -2,6 +2,7 @@
 checkout, against the installed package. Each runs its work under the main
 guard: spawn and forkserver workers import the main script."""
 
+import os
 import pathlib
 import subprocess
 import sys
@@ -18,7 +19,7 @@ EXPECTED = {
                                  "function        processes        2", "measured: serial loop"]),
     "compare_workloads.py": (["{tmp}"], ["== mandelbrot (tiny: ", "== nbody (tiny: ",
                                          "cython          processes        2",
-                                         "wrote {tmp}/report.json and {tmp}/speedup.png"]),
+                                         "wrote {tmp}{sep}report.json and {tmp}{sep}speedup.png"]),
     "threads_mandelbrot.py": ([], ["region (-2.0, 0.5, -1.25, 1.25): 1000x1000 escape counts",
                                    "3 images on 3 threads in "]),
     "work.py": ([], ["compress: 228,889 bytes -> ", "collatz_longest(1): 181 steps"]),
@@ -44,7 +45,7 @@ def test_an_example_runs_as_a_script(name, tmp_path):
     seconds = time.monotonic() - start
     assert done.returncode == 0, done.stderr
     for text in expected:
-        assert text.format(tmp=tmp_path) in done.stdout, done.stdout
+        assert text.format(tmp=tmp_path, sep=os.sep) in done.stdout, done.stdout
     assert "Traceback" not in done.stderr, done.stderr
     print(f"{name}: {seconds:.1f} s")
     if name == "compare_workloads.py":

@@ -1,5 +1,5 @@
 """``nogilkit compare``'s exit statuses, ``--list``'s truth about this interpreter,
-its warnings, and an import without the Unix-only modules.
+and its warnings.
 
 Exit statuses: 0 every row asked for ran and was checked; 1 a row failed or
 computed a wrong result; 2 bad usage, or nothing asked for can run here.
@@ -168,27 +168,3 @@ def test_a_waiting_workload_does_not_warn_past_the_cpus():
                     "--workers", str(available_cpus() + 2), *QUICK)
     assert done.returncode == 0, done.stderr
     assert "workers on" not in done.stderr
-
-
-# -- without Unix-only modules --------------------------------------------------------------
-
-
-def test_import_and_a_compare_without_resource():
-    # As on Windows: no resource module (nor fcntl, termios, pwd, grp).
-    code = textwrap.dedent("""
-        import sys
-        for name in ("resource", "fcntl", "termios", "pwd", "grp"):
-            sys.modules[name] = None  # import fails, as for a missing module
-        import nogilkit, nogilkit.strategies, nogilkit.engine, nogilkit.cli
-        from nogilkit._measure import peak_rss
-
-        assert isinstance(peak_rss(), int)
-        report = nogilkit.compare(["total"], ["numpy"], ["serial", "threads"], workers=[2],
-                                  size="tiny", repeats=1)
-        assert [r.status for r in report.rows] == ["ok", "ok"], report.rows
-        print("ok")
-    """)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok"

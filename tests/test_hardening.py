@@ -8,6 +8,7 @@ of running, leave no process, no shared memory and no partial file behind.
 import json
 import os
 import pathlib
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,8 +30,8 @@ from nogilkit.strategies import Options
 from . import userfuncs
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs the fork start method")
+reads_proc = pytest.mark.linux("finds the run's processes in /proc")
+forks_and_kills = pytest.mark.posix("forks its workers and kills one with SIGKILL")
 
 
 # -- helpers: processes started for a test, found again by a tag in their environment -----
@@ -165,7 +166,7 @@ def test_more_threads_than_work_start_no_more_threads_than_chunks(index):
 # -- 3. a worker that dies fails its row, under every pool ---------------------------------
 
 
-@needs_fork
+@forks_and_kills
 @pytest.mark.parametrize("pool", ["executor", "pool", "pool-unordered"])
 def test_a_killed_worker_fails_its_row_and_the_comparison_goes_on(pool, monkeypatch):
     from nogilkit.kernels._mandelbrot import MandelbrotWorkload
@@ -198,7 +199,7 @@ def dies_at_start(delay):
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-@needs_fork
+@forks_and_kills
 @pytest.mark.parametrize("pool", ["executor", "pool", "pool-unordered"])
 def test_a_worker_killed_while_the_pool_starts_fails_its_row(pool, monkeypatch):
     # Was: two tracebacks and "the main module must be importable", no table.
@@ -236,7 +237,7 @@ def compare_args(run):
             "--repeats", "20", "--no-plot", "--quiet", "--json", "out.json", *RUNS[run]]
 
 
-@linux
+@reads_proc
 @pytest.mark.slow
 @pytest.mark.parametrize("run", list(RUNS))
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -263,7 +264,7 @@ def test_a_signal_stops_the_run_and_leaves_nothing_behind(run, signum, tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == []  # no report, no partial file
 
 
-@linux
+@reads_proc
 @pytest.mark.slow
 @pytest.mark.parametrize("run", [r for r in RUNS if r != "threads"])
 def test_a_killed_worker_fails_its_row_only(run, tmp_path):
@@ -308,6 +309,7 @@ LONG_CALLS = {
 }
 
 
+@pytest.mark.posix("sends SIGINT to a child process")
 @pytest.mark.parametrize("name", list(LONG_CALLS))
 def test_ctrl_c_stops_a_long_kernel_call(name):
     code = f"import nogilkit; print('ready', flush=True); {LONG_CALLS[name]}"
@@ -355,6 +357,7 @@ def test_interrupt_all_stops_kernels_in_other_threads():
     assert nogilkit.mandelbrot(4, 4, 10).shape == (4, 4)  # later calls run as usual
 
 
+@reads_proc
 @pytest.mark.parametrize("function", ["spins_in_other_threads", "sleeps_in_other_threads"])
 def test_one_ctrl_c_stops_a_function_that_hangs_in_threads(function, tmp_path):
     tag = uuid.uuid4().hex
@@ -389,7 +392,7 @@ def test_a_failed_write_leaves_the_old_report(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.posix("makes a FIFO")
 def test_devices_pipes_and_folders_are_refused_before_the_run(tmp_path):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
@@ -409,8 +412,9 @@ def run_cli(*args, cwd, timeout=120, **kwargs):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--json", "/dev/full"], "not a regular file"),
-    (["--json", "fifo"], "not a regular file"),
+    pytest.param(["--json", "/dev/full"], "not a regular file",
+                 marks=pytest.mark.linux("writes to /dev/full")),
+    pytest.param(["--json", "fifo"], "not a regular file", marks=pytest.mark.posix("makes a FIFO")),
     (["--plot", "x.unknownext"], "cannot write .unknownext files"),
 ])
 def test_bad_output_paths_are_usage_errors_before_any_work(args, message, tmp_path):
@@ -466,7 +470,9 @@ def test_files_in_the_current_folder_never_stand_in_for_dependencies(tmp_path):
     for name in ("threadpoolctl", "matplotlib", "rich"):
         (tmp_path / f"{name}.py").write_text(f"open({str(marker)!r}, 'a').write('{name}')\n")
     (tmp_path / "work.py").write_text("def double(x):\n    return 2 * x\n")
-    done = subprocess.run([pathlib.Path(sys.executable).parent / "nogilkit", "compare",
+    # The console script beside this interpreter (nogilkit.exe on Windows).
+    script = shutil.which("nogilkit", path=os.path.dirname(sys.executable))
+    done = subprocess.run([script, "compare",
                            "work:double", "--items", "range(8)", "--strategies", "serial,threads",
                            "--no-plot"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=120)

@@ -52,7 +52,7 @@ def test_an_interpreter_without_nogilkit_is_refused_before_anything_runs(tmp_pat
 
     bare = tmp_path / "bare"
     venv.create(bare, with_pip=False)
-    python = bare / "bin" / "python"
+    python = bare / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
     with pytest.raises(ValueError, match="cannot import nogilkit there"):
         describe(str(python))
     done = subprocess.run([sys.executable, "-m", "nogilkit", "compare", "--python", str(python),

@@ -173,6 +173,7 @@ def test_a_response_cut_short(server, no_leaks):
         assert "closed the connection after 1024 of 2048 bytes" in message
 
 
+@pytest.mark.posix("stops the server with SIGINT")
 def test_nogilkit_serve_runs_until_interrupted(tmp_path):
     import signal
     import subprocess

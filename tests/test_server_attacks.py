@@ -6,7 +6,6 @@ server's peak resident memory (Linux: VmHWM) is read after them all.
 
 import os
 import socket
-import sys
 import threading
 import time
 
@@ -14,8 +13,7 @@ import pytest
 
 from nogilkit.net.server import MAX_HEAD, MAX_LINE, Limits, ServerProcess
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="reads the server's memory from /proc")
+pytestmark = pytest.mark.linux("reads the server's memory and sockets from /proc")
 
 LIMITS = Limits(idle_timeout=1.0, head_timeout=0.5, write_timeout=0.5, max_connections=64)
 # The bound the server's peak memory must stay under, over its idle size:

@@ -19,11 +19,10 @@ import pytest
 import nogilkit
 from nogilkit._control import Control, busy, cores_available
 from nogilkit._provenance import SCHEMA, SCHEMA_VERSION, check, provenance
-from nogilkit._runtime import available_cpus
+from nogilkit._runtime import available_cpus, available_start_methods
 from nogilkit._stats import median_interval, ratio_interval
 from nogilkit.engine.compare import compare
 
-linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux schedstat")
 
 
 @pytest.fixture(params=[False, True], ids=["as-is", "loaded"])
@@ -70,7 +69,7 @@ def kernel():
     return nogilkit.mandelbrot(120, 80, 256, threads=1)
 
 
-@linux
+@pytest.mark.linux("scheduling delay, read from /proc/self/task/*/schedstat")
 def test_a_gil_free_kernel_reads_as_releasing_even_when_the_cpu_is_busy(load):
     # The monitor counted every late wake-up as GIL time: 33-59% for this
     # kernel at load average 6, where the GIL is never held.
@@ -181,7 +180,7 @@ def _cli(tmp_path, *args):
     ["compare", "--implementations", "cython", "--strategies", "serial,threads", "--workers", "2",
      "--size", "tiny", "--repeats", "3", "--no-plot", "--quiet"],
     ["probe", "sum(range(1000))", "--threads", "2", "--min-time", "0.02"],
-    ["overhead", "--quick", "--quiet", "--start-methods", "fork"],
+    ["overhead", "--quick", "--quiet", "--start-methods", available_start_methods()[0]],
     ["mixed", "--duration", "0.5", "--variants", "cython-threads", "--quiet"],
     ["demo", "counter", "--threads", "2"],
 ], ids=["compare", "probe", "overhead", "mixed", "demo"])

@@ -181,3 +181,59 @@ def test_the_schema_check_rejects_a_broken_workflow(check_jsonschema, tmp_path):
     done = subprocess.run([*check_jsonschema, str(broken)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "stepz" in done.stdout
+
+
+# -- the wheels: built and tested on every OS they are for ----------------------------------
+
+def pyproject():
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: pytest's own TOML reader
+        import tomli as tomllib
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def test_the_wheels_are_built_and_tested_on_linux_macos_and_windows():
+    yaml = pytest.importorskip("yaml")  # PyYAML, which nogilkit[dask] brings
+    job = yaml.safe_load((ROOT / ".github" / "workflows" / "wheels.yml").read_text(
+        encoding="utf-8"))["jobs"]["wheels"]
+    assert job["runs-on"] == "${{ matrix.os }}"
+    runners = job["strategy"]["matrix"]["os"]
+    assert {runner.split("-")[0] for runner in runners} == {"ubuntu", "macos", "windows"}, runners
+    (step,) = [step for step in job["steps"] if step.get("uses", "").startswith("pypa/cibuildwheel@")]
+    assert not {"CIBW_TEST_COMMAND", "CIBW_TEST_SKIP", "CIBW_TEST_EXTRAS"} & set(step.get("env", {}))
+
+    config = pyproject()["tool"]["cibuildwheel"]
+    assert config["test-extras"] == ["test"]
+    # Quoted: one argument in cmd.exe (Windows) and in sh, whatever the checkout's path.
+    assert config["test-command"].startswith('pytest "{project}/tests"')
+    assert "test-skip" not in config  # every wheel's tests run
+    for name in ("linux", "macos", "windows"):
+        assert not {"test-command", "test-skip", "test-extras"} & set(config.get(name, {})), name
+
+
+def test_the_platform_markers_are_registered():
+    markers = pyproject()["tool"]["pytest"]["ini_options"]["markers"]
+    assert {marker.split("(")[0].split(":")[0] for marker in markers} >= {"linux", "posix"}
+
+
+def test_platform_marks_skip_elsewhere_with_their_reason():
+    from .conftest import platform_skip_reason
+
+    linux, posix = pytest.mark.linux("reads /proc").mark, pytest.mark.posix("makes a FIFO").mark
+    other = pytest.mark.slow.mark
+    cases = [
+        ([linux], "linux", "posix", None),
+        ([linux], "darwin", "posix", "needs Linux: reads /proc"),
+        ([linux], "win32", "nt", "needs Linux: reads /proc"),
+        ([posix], "linux", "posix", None),
+        ([posix], "darwin", "posix", None),
+        ([posix], "win32", "nt", "needs a POSIX system: makes a FIFO"),
+        ([other, posix, linux], "darwin", "posix", "needs Linux: reads /proc"),
+        ([other], "win32", "nt", None),
+    ]
+    for marks, platform, os_name, reason in cases:
+        assert platform_skip_reason(marks, "t", platform, os_name) == reason, (marks, platform)
+    for bad in (pytest.mark.linux, pytest.mark.linux(reason="reads /proc"), pytest.mark.posix(3)):
+        with pytest.raises(pytest.UsageError, match="takes one string"):
+            platform_skip_reason([bad.mark], "t", "linux", "posix")
