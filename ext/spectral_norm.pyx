@@ -5,8 +5,10 @@ bands of output rows that threads claim; the public entry point is
 nogilkit.spectral_norm.
 """
 
+from cpython.pyport cimport PY_SSIZE_T_MAX
 from libc.stdint cimport int64_t
 
+from _parallel cimport nogilkit_add_release, nogilkit_load_acquire, nogilkit_yield
 from nogilkit._ext._jobs cimport ChunkJob, Poll, end_poll, new_poll, stopped
 
 cdef extern from "simd_spectral_norm.h" nogil:
@@ -77,29 +79,65 @@ cdef void product_rows(const double* u, double* out, Py_ssize_t n,
         out[i - start] = s
 
 
-cdef class ProductJob(ChunkJob):
-    """out = A @ u (or A.T @ u), in bands of rows claimed by any number of threads."""
+cdef class PowerJob(ChunkJob):
+    """The power iterations, ``iterations`` x (v = A^T A u; u = A^T A v), as
+    one job: 4 * iterations products, each in bands of rows claimed by any
+    number of threads.
 
-    cdef const double[::1] u
-    cdef double[::1] out
-    cdef bint transpose
-    cdef Py_ssize_t band_rows
+    Chunk k is band k % bands of product k // bands. Chunks are claimed in
+    order, so a thread that claims a band of the next product waits (in C,
+    without the GIL) until every band of this one is done: the threads meet
+    at a barrier between products without returning to Python, which would
+    cost each product a dispatch to the pool and a wake-up of its threads.
+    """
 
-    def __cinit__(self, const double[::1] u not None, double[::1] out not None,
-                  bint transpose, Py_ssize_t band_rows):
-        if u.shape[0] != out.shape[0]:
-            raise ValueError(f"u and out must have the same length, got {u.shape[0]} and {out.shape[0]}")
-        self.u = u
-        self.out = out
-        self.transpose = transpose
-        self.band_rows = band_rows
-        self.set_chunks(u.shape[0], band_rows, "band_rows")
+    cdef double[::1] u, v, scratch
+    cdef Py_ssize_t band_rows, bands
+    cdef int64_t done  # chunks finished
 
-    cdef void run_chunk(self, Py_ssize_t band, void* scratch, Poll* poll) noexcept nogil:
+    def __cinit__(self, double[::1] u not None, double[::1] v not None,
+                  double[::1] scratch not None, Py_ssize_t iterations, Py_ssize_t band_rows):
+        cdef Py_ssize_t n = u.shape[0]
+        if not (v.shape[0] == scratch.shape[0] == n):
+            raise ValueError(f"u, v and scratch must have the same length, got "
+                             f"{n}, {v.shape[0]} and {scratch.shape[0]}")
+        if iterations < 1:
+            raise ValueError(f"iterations must be >= 1, got {iterations}")
+        self.u, self.v, self.scratch = u, v, scratch
+        self.set_chunks(n, band_rows, "band_rows")  # checks band_rows
+        self.band_rows, self.bands = band_rows, self.n_chunks
+        if iterations > PY_SSIZE_T_MAX // (4 * self.bands):
+            raise ValueError(f"iterations must be at most {PY_SSIZE_T_MAX // (4 * self.bands)} "
+                             f"for n={n} in bands of {band_rows} rows, got {iterations}")
+        self.n_chunks = 4 * iterations * self.bands
+        self.done = 0
+
+    cdef void run_chunk(self, Py_ssize_t index, void* scratch, Poll* poll) noexcept nogil:
         cdef Py_ssize_t n = self.u.shape[0]
-        cdef Py_ssize_t start = band * self.band_rows
-        product_rows(&self.u[0], &self.out[start], n, start, min(start + self.band_rows, n),
-                     self.transpose, poll)
+        cdef Py_ssize_t product = index // self.bands
+        cdef Py_ssize_t start = (index % self.bands) * self.band_rows
+        cdef int64_t spins = 0
+        # The products of one iteration: u -> scratch -> v -> scratch -> u.
+        cdef double* src
+        cdef double* dst
+        cdef int step = product % 4
+        if step == 0:
+            src, dst = &self.u[0], &self.scratch[0]
+        elif step == 1:
+            src, dst = &self.scratch[0], &self.v[0]
+        elif step == 2:
+            src, dst = &self.v[0], &self.scratch[0]
+        else:
+            src, dst = &self.scratch[0], &self.u[0]
+        while nogilkit_load_acquire(&self.done) < product * self.bands:
+            spins += 1
+            if spins % 1024 == 0:  # a band takes far longer: give way, look for a stop
+                if stopped(poll):
+                    return
+                nogilkit_yield()
+        product_rows(src, dst + start, n, start, min(start + self.band_rows, n), step % 2 == 1,
+                     poll)
+        nogilkit_add_release(&self.done, 1)
 
 
 def dot(const double[::1] a not None, const double[::1] b not None):

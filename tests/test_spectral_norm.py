@@ -1,4 +1,5 @@
 import math
+import sys
 
 import pytest
 
@@ -63,11 +64,15 @@ def test_bad_threads_raise():
 def test_private_job_checks_lengths():
     import numpy as np
 
-    from nogilkit._ext.spectral_norm import ProductJob, dot
+    from nogilkit._ext.spectral_norm import PowerJob, dot
 
     with pytest.raises(ValueError, match="same length"):
-        ProductJob(np.ones(3), np.empty(4), False, 1)
+        PowerJob(np.ones(3), np.empty(4), np.empty(3), 1, 1)
     with pytest.raises(ValueError, match="band_rows"):
-        ProductJob(np.ones(3), np.empty(3), False, 0)
+        PowerJob(np.ones(3), np.empty(3), np.empty(3), 1, 0)
+    with pytest.raises(ValueError, match="iterations must be >= 1"):
+        PowerJob(np.ones(3), np.empty(3), np.empty(3), 0, 1)
+    with pytest.raises(ValueError, match="iterations must be at most"):
+        PowerJob(np.ones(3), np.empty(3), np.empty(3), sys.maxsize // 4, 1)
     with pytest.raises(ValueError, match="same length"):
         dot(np.ones(3), np.ones(2))

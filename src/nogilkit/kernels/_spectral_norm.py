@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from .. import _validation
-from .._ext.spectral_norm import ProductJob, dot, product_band
+from .._ext.spectral_norm import PowerJob, dot, product_band
 from .._workload import CheckFailed, Problem, Workload, even_ranges
 from ._family import Benchmark, Family
 from ._pool import resolve_threads, run_job
@@ -49,7 +49,8 @@ def spectral_norm(n: int, iterations: int = 10, *, threads: int | None = None) -
     threads : int or None
         Threads for each matrix-vector product (None: ``nogilkit.default_threads()``).
         Rows are split into bands claimed dynamically; the threads meet at a
-        barrier (the end of the product) before the next product starts.
+        barrier (the end of the product, in C, without the GIL) before the
+        next product starts.
 
     Returns
     -------
@@ -68,16 +69,7 @@ def spectral_norm(n: int, iterations: int = 10, *, threads: int | None = None) -
     band_rows = max(1, n // (BANDS_PER_THREAD * threads))
     u = np.ones(n)
     v = np.empty(n)
-    scratch = np.empty(n)
-
-    def product(src, dst, transpose):
-        run_job(ProductJob(src, dst, transpose, band_rows), threads)
-
-    for _ in range(iterations):
-        product(u, scratch, False)  # v = A^T (A u)
-        product(scratch, v, True)
-        product(v, scratch, False)  # u = A^T (A v)
-        product(scratch, u, True)
+    run_job(PowerJob(u, v, np.empty(n), iterations, band_rows), threads)
     return math.sqrt(dot(u, v) / dot(v, v))
 
 
