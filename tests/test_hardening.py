@@ -27,61 +27,14 @@ from nogilkit.kernels._pool import MAX_THREADS, shared_pool
 from nogilkit.strategies import Options
 
 from . import userfuncs
+from .leaks import alive, descendants, gone, tagged, wait_for
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs the fork start method")
 
 
-# -- helpers: processes started for a test, found again by a tag in their environment -----
-
-
-def tagged(tag):
-    """Pids of the live processes whose environment holds NOGILKIT_TEST_TAG=tag."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/environ", "rb") as f:
-                if f"NOGILKIT_TEST_TAG={tag}".encode() in f.read().split(b"\0"):
-                    with open(f"/proc/{entry}/stat") as stat:
-                        if stat.read().split(") ")[-1].split()[0] != "Z":  # reaped soon
-                            found.append(int(entry))
-        except OSError:
-            continue
-    return found
-
-
-def descendants(pid):
-    """Pids of the live descendants of ``pid``."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    parent = int(f.read().split(") ")[-1].split()[1])
-            except (OSError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def alive(pids):
-    live = []
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                if f.read().split(") ")[-1].split()[0] != "Z":
-                    live.append(pid)
-        except OSError:
-            pass
-    return live
+# -- helpers ---------------------------------------------------------------------------
 
 
 def shm_entries():
@@ -92,20 +45,6 @@ def start(args, tag, cwd, **kwargs):
     env = dict(os.environ, NOGILKIT_TEST_TAG=tag, PYTHONPATH=str(ROOT))
     return subprocess.Popen([sys.executable, "-m", "nogilkit", *args], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
-
-
-def wait_for(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def gone(tag, timeout=15.0):
-    """Every tagged process has exited (a process may take a moment to be reaped)."""
-    return wait_for(lambda: not tagged(tag), timeout)
 
 
 # -- 1. a comparison without serial ------------------------------------------------------
