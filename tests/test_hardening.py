@@ -162,12 +162,25 @@ RUNS = {
     "pool-unordered": ["--strategies", "serial,processes", "--pool", "pool-unordered"],
     "shm": ["--strategies", "serial,processes", "--transfer", "shm"],
     "dask": ["--strategies", "serial,dask"],
+    "joblib-threading": ["--strategies", "serial,joblib-threading"],
+    "joblib-loky": ["--strategies", "serial,joblib-loky"],
 }
 
 
 # The child processes of a run once its workers are up: a resource tracker,
-# a fork server and two workers; Dask: the tracker and two worker processes.
-CHILDREN = {"threads": 0, "executor": 4, "pool": 4, "pool-unordered": 4, "shm": 4, "dask": 3}
+# a fork server and two workers; Dask: the tracker and two worker processes;
+# loky: its own resource tracker, multiprocessing's and two workers.
+CHILDREN = {"threads": 0, "executor": 4, "pool": 4, "pool-unordered": 4, "shm": 4, "dask": 3,
+            "joblib-threading": 0, "joblib-loky": 4}
+
+
+# The optional package a run needs.
+NEEDS = {"dask": "distributed", "joblib-threading": "joblib", "joblib-loky": "joblib"}
+
+
+def needs(run):
+    if run in NEEDS:
+        pytest.importorskip(NEEDS[run])
 
 
 def compare_args(run):
@@ -180,8 +193,7 @@ def compare_args(run):
 @pytest.mark.parametrize("run", list(RUNS))
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_stops_the_run_and_leaves_nothing_behind(run, signum, tmp_path):
-    if run == "dask":
-        pytest.importorskip("distributed")
+    needs(run)
     tag, shm_before = uuid.uuid4().hex, shm_entries()
     process = start(compare_args(run), tag, tmp_path)
     try:
@@ -204,10 +216,9 @@ def test_a_signal_stops_the_run_and_leaves_nothing_behind(run, signum, tmp_path)
 
 @linux
 @pytest.mark.slow
-@pytest.mark.parametrize("run", [r for r in RUNS if r != "threads"])
+@pytest.mark.parametrize("run", [r for r in RUNS if CHILDREN[r]])
 def test_a_killed_worker_fails_its_row_only(run, tmp_path):
-    if run == "dask":
-        pytest.importorskip("distributed")
+    needs(run)
     tag, shm_before = uuid.uuid4().hex, shm_entries()
     args = compare_args(run)
     args[args.index("--repeat") + 1] = "3"
