@@ -21,6 +21,7 @@ termination too), so nothing outlives the comparison. loky has one such
 executor per process: a joblib pool the caller started is ended too.
 """
 
+import os
 import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
@@ -29,13 +30,13 @@ from .._runtime import missing
 from .base import ChunkedSession, Strategy, WorkerLost, interrupted, run_task
 from .threads import Threads, stop_threads
 
-PROBE_SECONDS = 0.05  # each start-up probe holds its worker this long
+# How long each start-up probe holds its worker, so that one worker cannot
+# answer them all (as the threads and processes pools' probes).
+PROBE_SECONDS = {"threading": 0.01, "loky": 0.05}
 
 
 def _worker_ready(delay):
     """Imports what chunks need; which process and thread answered (start-up probe)."""
-    import os
-
     from .. import workloads  # noqa: F401  (import cost belongs to start-up)
 
     time.sleep(delay)
@@ -52,6 +53,7 @@ class JoblibSession(ChunkedSession):
         self.remote = pooled and backend == "loky"
         self.thread_pool = pooled and backend == "threading"
         self.threads = set()  # threading: every pool thread that ran a task
+        self.probe_seconds = PROBE_SECONDS[backend] if pooled else 0.0
         start = time.perf_counter()
         self.parallel = joblib.Parallel(n_jobs=workers, backend=backend)
         self.parallel.__enter__()
@@ -68,7 +70,7 @@ class JoblibSession(ChunkedSession):
         answered = set()
         try:
             for _ in range(20):
-                answered.update(self._map(_worker_ready, [PROBE_SECONDS] * self.workers))
+                answered.update(self._map(_worker_ready, [self.probe_seconds] * self.workers))
                 if len(answered) >= self.workers:
                     return
         except BrokenProcessPool as exc:
