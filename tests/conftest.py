@@ -1,7 +1,10 @@
+import multiprocessing
 import os
 import sys
 
 import pytest
+
+from .leaks import threads
 
 # Markers for tests that need more than every supported OS gives (the wheels
 # are tested on Linux, macOS and Windows). Each names what it uses, which is
@@ -42,3 +45,12 @@ def pytest_collection_modifyitems(config, items):
         reason = platform_skip_reason(item.iter_markers(), item.nodeid)
         if reason is not None:
             item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture
+def no_leaks():
+    """Fails a test after which a child process or a new thread still runs."""
+    before = threads()
+    yield
+    assert multiprocessing.active_children() == []
+    assert threads() <= before

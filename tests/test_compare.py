@@ -1,7 +1,6 @@
 """The comparison engine: every combination runs and is checked; errors and teardown."""
 
 import json
-import multiprocessing
 import subprocess
 import sys
 
@@ -15,16 +14,6 @@ from nogilkit.engine.report import karp_flatt
 from nogilkit.strategies import STRATEGIES, Options, get_strategy
 from nogilkit.workloads import IMPLEMENTATIONS, WORKLOADS, get_workload
 from nogilkit.kernels._mandelbrot import MandelbrotWorkload as Mandelbrot
-
-from .leaks import threads
-
-
-@pytest.fixture
-def no_leaks():
-    before = threads()
-    yield
-    assert multiprocessing.active_children() == []
-    assert threads() <= before
 
 
 @pytest.mark.slow

@@ -28,61 +28,14 @@ from nogilkit.kernels._pool import MAX_THREADS, shared_pool
 from nogilkit.strategies import Options
 
 from . import userfuncs
+from .leaks import alive, descendants, gone, tagged, wait_for
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 reads_proc = pytest.mark.linux("finds the run's processes in /proc")
 forks_and_kills = pytest.mark.posix("forks its workers and kills one with SIGKILL")
 
 
-# -- helpers: processes started for a test, found again by a tag in their environment -----
-
-
-def tagged(tag):
-    """Pids of the live processes whose environment holds NOGILKIT_TEST_TAG=tag."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/environ", "rb") as f:
-                if f"NOGILKIT_TEST_TAG={tag}".encode() in f.read().split(b"\0"):
-                    with open(f"/proc/{entry}/stat") as stat:
-                        if stat.read().split(") ")[-1].split()[0] != "Z":  # reaped soon
-                            found.append(int(entry))
-        except OSError:
-            continue
-    return found
-
-
-def descendants(pid):
-    """Pids of the live descendants of ``pid``."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    parent = int(f.read().split(") ")[-1].split()[1])
-            except (OSError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def alive(pids):
-    live = []
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                if f.read().split(") ")[-1].split()[0] != "Z":
-                    live.append(pid)
-        except OSError:
-            pass
-    return live
+# -- helpers ---------------------------------------------------------------------------
 
 
 def shm_entries():
@@ -124,20 +77,6 @@ def start(args, tag, cwd, **kwargs):
     env = dict(os.environ, NOGILKIT_TEST_TAG=tag, PYTHONPATH=str(ROOT))
     return subprocess.Popen([sys.executable, "-m", "nogilkit", *args], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
-
-
-def wait_for(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def gone(tag, timeout=15.0):
-    """Every tagged process has exited (a process may take a moment to be reaped)."""
-    return wait_for(lambda: not tagged(tag), timeout)
 
 
 # -- 1. a comparison without serial ------------------------------------------------------
@@ -255,12 +194,25 @@ RUNS = {
     "pool-unordered": ["--strategies", "serial,processes", "--pool", "pool-unordered"],
     "shm": ["--strategies", "serial,processes", "--transfer", "shm"],
     "dask": ["--strategies", "serial,dask"],
+    "joblib-threading": ["--strategies", "serial,joblib-threading"],
+    "joblib-loky": ["--strategies", "serial,joblib-loky"],
 }
 
 
 # The child processes of a run once its workers are up: a resource tracker,
-# a fork server and two workers; Dask: the tracker and two worker processes.
-CHILDREN = {"threads": 0, "executor": 4, "pool": 4, "pool-unordered": 4, "shm": 4, "dask": 3}
+# a fork server and two workers; Dask: the tracker and two worker processes;
+# loky: its own resource tracker, multiprocessing's and two workers.
+CHILDREN = {"threads": 0, "executor": 4, "pool": 4, "pool-unordered": 4, "shm": 4, "dask": 3,
+            "joblib-threading": 0, "joblib-loky": 4}
+
+
+# The optional package a run needs.
+NEEDS = {"dask": "distributed", "joblib-threading": "joblib", "joblib-loky": "joblib"}
+
+
+def needs(run):
+    if run in NEEDS:
+        pytest.importorskip(NEEDS[run])
 
 
 def compare_args(run):
@@ -273,8 +225,7 @@ def compare_args(run):
 @pytest.mark.parametrize("run", list(RUNS))
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_stops_the_run_and_leaves_nothing_behind(run, signum, tmp_path):
-    if run == "dask":
-        pytest.importorskip("distributed")
+    needs(run)
     tag, shm_before = uuid.uuid4().hex, shm_entries()
     process = start(compare_args(run), tag, tmp_path)
     try:
@@ -297,10 +248,9 @@ def test_a_signal_stops_the_run_and_leaves_nothing_behind(run, signum, tmp_path)
 
 @reads_proc
 @pytest.mark.slow
-@pytest.mark.parametrize("run", [r for r in RUNS if r != "threads"])
+@pytest.mark.parametrize("run", [r for r in RUNS if CHILDREN[r]])
 def test_a_killed_worker_fails_its_row_only(run, tmp_path):
-    if run == "dask":
-        pytest.importorskip("distributed")
+    needs(run)
     tag, shm_before = uuid.uuid4().hex, shm_entries()
     args = compare_args(run)
     args[args.index("--repeats") + 1] = "3"

@@ -84,6 +84,13 @@ def dies_in_a_worker(item):
     return item
 
 
+def fails_in_a_worker(item):
+    """Raises in a worker process (a file or a setting only the parent has)."""
+    if multiprocessing.parent_process() is not None:
+        raise ValueError(f"not in a worker process (item {item})")
+    return item
+
+
 def main_thread_only(item):
     if threading.current_thread() is not threading.main_thread():
         raise RuntimeError("main thread only")

@@ -281,6 +281,7 @@ def register_threadpoolctl():
 OPTIONAL = {
     "numba": ("numba", "numba"),
     "distributed": ("dask distributed", "dask"),
+    "joblib": ("joblib", "joblib"),
     "matplotlib": ("matplotlib", "plot"),
 }
 

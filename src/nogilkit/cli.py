@@ -474,7 +474,7 @@ def _json_and_quiet(command, handler):
 
 
 def build_parser():
-    from .strategies import POOL_APIS, TRANSFERS
+    from .strategies import POOL_APIS, STRATEGIES, TRANSFERS
 
     parser = argparse.ArgumentParser(
         prog="nogilkit",
@@ -517,8 +517,11 @@ def build_parser():
     compare.add_argument("--workloads", metavar="NAME,...|all", help="default mandelbrot")
     compare.add_argument("--implementations", metavar="NAME,...|all",
                          help="default python,numpy,cython,cython-baseline (cython on the baseline instruction set)")
+    default_strategies = ("serial", "threads", "processes", "asyncio")
     compare.add_argument("--strategies", metavar="NAME,...|all",
-                         help="default serial,threads,processes,asyncio; for MODULE:FUNCTION "
+                         help=f"default {','.join(default_strategies)}; also "
+                              f"{', '.join(n for n in STRATEGIES if n not in default_strategies)} "
+                              "(--list says which can run here); for MODULE:FUNCTION "
                               "serial, threads, processes:METHOD for each start method, "
                               "asyncio+threads, asyncio+processes (a coroutine function: "
                               "serial, asyncio)")

@@ -12,6 +12,7 @@ from .cluster import Dask, DaskThreads
 from .compiled import NumbaParallel, OpenMP
 from .coroutines import Asyncio, AsyncioProcesses, AsyncioThreads, ThreadsToLoop
 from .interpreters import Interpreters
+from .joblib_backends import JoblibLoky, JoblibThreading
 from .processes import POOL_APIS, Processes, WithStartMethod
 from .serial import Serial
 from .threads import Threads
@@ -20,7 +21,8 @@ from .transfer import TRANSFERS
 STRATEGIES = {
     s.name: s
     for s in (Serial(), Threads(), Processes(), Asyncio(), AsyncioThreads(), AsyncioProcesses(),
-              ThreadsToLoop(), OpenMP(), NumbaParallel(), Dask(), DaskThreads(), Interpreters())
+              ThreadsToLoop(), OpenMP(), NumbaParallel(), Dask(), DaskThreads(), JoblibThreading(),
+              JoblibLoky(), Interpreters())
 }
 
 

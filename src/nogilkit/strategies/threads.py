@@ -30,23 +30,27 @@ class ThreadSession(ChunkedSession):
         if not interrupted(abort):
             self.thread_pool.shutdown(wait=True, cancel_futures=abort is not None)
             return
-        # Ctrl-C: nothing new starts, kernels stop at their next poll, and a
-        # chunk still running pure Python gets KeyboardInterrupt raised in its
-        # thread; one stuck in native code is left behind, not waited for.
-        interrupt_all()
+        # Ctrl-C: nothing new starts; the running chunks are stopped.
         self.thread_pool.shutdown(wait=False, cancel_futures=True)
-        threads = list(getattr(self.thread_pool, "_threads", ()))
+        stop_threads(list(getattr(self.thread_pool, "_threads", ())))
+
+
+def stop_threads(threads):
+    """After Ctrl-C: end the chunks running in ``threads``. Kernels stop at their
+    next poll, and a chunk still running pure Python gets KeyboardInterrupt
+    raised in its thread; one stuck in native code is left behind, not waited for."""
+    interrupt_all()
+    deadline = time.monotonic() + ABORT_GRACE
+    for attempt in range(2):
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        threads = [t for t in threads if t.is_alive()]
+        if not threads or attempt:
+            break
+        for thread in threads:
+            raise_in_thread(thread, KeyboardInterrupt)
         deadline = time.monotonic() + ABORT_GRACE
-        for attempt in range(2):
-            for thread in threads:
-                thread.join(max(0.0, deadline - time.monotonic()))
-            threads = [t for t in threads if t.is_alive()]
-            if not threads or attempt:
-                break
-            for thread in threads:
-                raise_in_thread(thread, KeyboardInterrupt)
-            deadline = time.monotonic() + ABORT_GRACE
-        ABANDONED.extend(threads)
+    ABANDONED.extend(threads)
 
 
 def raise_in_thread(thread, exception):
@@ -79,4 +83,4 @@ class Threads(Strategy):
         return ThreadSession(workers, options.chunks_per_worker)
 
 
-__all__ = ["ThreadSession", "Threads", "raise_in_thread"]
+__all__ = ["ThreadSession", "Threads", "raise_in_thread", "stop_threads"]
