@@ -2,8 +2,8 @@
 
     python tools/simd_figures.py [--repeats 5] [--threads 1,2] [--quick] [--kernels K,...]
 
-For mandelbrot, spectral_norm, kmeans, histogram, triad and total (or the
---kernels named), every path this CPU supports
+For mandelbrot, spectral_norm, kmeans, histogram, triad, total and nbody (or
+the --kernels named), every path this CPU supports
 (nogilkit._simd: baseline, avx2, avx512) on 1 and 2 threads, rounds
 interleaved (one run of every combination per round) so that a machine's
 drift falls on all of them; best of --repeats. Every result is checked
@@ -29,6 +29,9 @@ bound by memory (at the large size) and the histogram by its gathers and
 scattered increments, not by multiply-add pairs. Each is timed at a size
 whose arrays fit in the L2 cache (2**16 values, called CALLS times per run
 so that a run lasts long enough to time) and at a large one (2**25 values).
+nbody (the five bodies, serial) is timed per path against the pure-Python
+definition in thread CPU time, which a busy machine does not stretch (the
+step is one thread's latency chain), as ns per step and "x pure Python".
 This is a benchmark script, not a test.
 """
 
@@ -49,7 +52,7 @@ from nogilkit import _simd
 
 LANES = {"baseline": 2, "avx2": 4, "avx512": 8}
 KMEANS_SHAPES = [(500_000, 16, 8), (200_000, 64, 32), (1_000_000, 8, 16)]
-KERNELS = ("mandelbrot", "spectral_norm", "kmeans", "histogram", "triad", "total")
+KERNELS = ("mandelbrot", "spectral_norm", "kmeans", "histogram", "triad", "total", "nbody")
 
 
 PROBE = r"""
@@ -228,6 +231,36 @@ def kmeans_against_sklearn(threads, repeats, shapes):
                   + f" | {sk:.1f} | {sk / best:.2f}x |")
 
 
+def nbody_table(repeats, quick):
+    """The five bodies: ns per step on each path, and how many times pure Python's."""
+    from nogilkit.reference import nbody as reference_nbody
+
+    steps, python_steps = (20_000, 500) if quick else (200_000, 5_000)
+
+    def cpu(call):
+        start = time.thread_time()
+        result = call()
+        return time.thread_time() - start, result
+
+    python = min(cpu(lambda: reference_nbody(python_steps))[0] for _ in range(3))
+    expected = reference_nbody(steps)
+    best = {}
+    for _ in range(repeats):
+        for path in _simd.supported():
+            with _simd.forced(path):
+                seconds, result = cpu(lambda: nogilkit.nbody(steps))
+            check(result == expected, f"nbody {path} == the reference's energies")
+            best[path] = min(best.get(path, float("inf")), seconds)
+    per_step = python / python_steps
+    print(f"\nnbody, five bodies, {steps:,} steps (thread CPU time; pure Python "
+          f"{per_step * 1e9:,.0f} ns a step)")
+    print("| path | ns per step | vs baseline | x pure Python |")
+    print("| --- | --- | --- | --- |")
+    for path, seconds in best.items():
+        print(f"| {path} | {seconds / steps * 1e9:.1f} | {best['baseline'] / seconds:.2f}x | "
+              f"{per_step / (seconds / steps):.0f}x |")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -273,6 +306,8 @@ def main(argv=None):
                      float(passes) * m * k * d, "distance term", ceiling("pairs", 1), threads,
                      args.repeats)
     stream_tables(kernels, threads, args.repeats, args.quick)
+    if "nbody" in kernels:
+        nbody_table(args.repeats, args.quick)
     if "kmeans" in kernels:
         shapes = [(n // 10, d, k) for n, d, k in KMEANS_SHAPES] if args.quick else KMEANS_SHAPES
         kmeans_against_sklearn(threads, max(1, args.repeats // 2 + 1), shapes)
