@@ -162,6 +162,7 @@ def test_provenance_has_every_key_with_its_type():
     assert data["schema_version"] == SCHEMA_VERSION
     assert data["nogilkit"] == nogilkit.__version__
     assert data["created_utc"].endswith("+00:00")
+    assert all(flag.startswith("-") for flag in data["compile_args"]), data["compile_args"]
 
 
 def test_the_readme_documents_every_provenance_key():
