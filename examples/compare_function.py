@@ -20,7 +20,7 @@ def main():
     # A few items, three strategies and a short time per row keep it to
     # seconds. Leave strategies, workers, repeats and max_seconds out to try
     # every start method and the event-loop pools too, on more workers, with
-    # figures worth reading (README: "Is my function parallel?").
+    # figures worth reading (docs/your-function.md).
     report = nogilkit.compare(collatz_longest, range(1, 16_001, 2000),
                               strategies=["serial", "threads", "processes"], workers=[2],
                               repeats=3, max_seconds=0.5)

@@ -1,4 +1,4 @@
-"""The README's "From Python" example: the built-in workloads under a few
+"""docs/compare.md's "From Python" example: the built-in workloads under a few
 strategies, a report printed, saved as JSON and plotted.
 
     python examples/compare_workloads.py [FOLDER]

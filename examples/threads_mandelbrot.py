@@ -1,4 +1,4 @@
-"""The README's "your own threads scale too": the kernels release the GIL, so
+"""docs/kernels.md's "From your own threads": the kernels release the GIL, so
 three images computed on a thread pool of your own run in parallel.
 
     python examples/threads_mandelbrot.py

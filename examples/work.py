@@ -1,4 +1,4 @@
-"""Two functions for the README's "Is my function parallel?": run from this
+"""Two functions for docs/your-function.md and the README: run from this
 folder, ``nogilkit compare work:compress ...`` and ``work:collatz_longest``."""
 
 import zlib
@@ -22,7 +22,7 @@ def collatz_longest(start):
     return best
 
 
-# Run as a script, each function once; compare them with the README's commands.
+# Run as a script, each function once; compare them with the commands there.
 if __name__ == "__main__":
     block = " ".join(str(i) for i in range(40_000)).encode()
     print(f"compress: {len(block):,} bytes -> {len(compress(block)):,} bytes")

@@ -122,7 +122,7 @@ class ProbeResult:
     control : dict
         The contention control's summary (``nogilkit._control``).
     provenance : dict
-        Where the figures came from (see the README's provenance table).
+        Where the figures came from (see the provenance table of docs/saved-results.md).
     """
 
     call_time: float

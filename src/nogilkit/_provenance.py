@@ -2,7 +2,7 @@
 
 A timing read months later, or beside one from another machine, means
 nothing without the machine, the build and the load it was measured under.
-The keys and their types are listed in ``SCHEMA`` (and in the README), and
+The keys and their types are listed in ``SCHEMA`` (and in docs/saved-results.md), and
 ``SCHEMA_VERSION`` changes whenever a key changes meaning or goes away.
 """
 
@@ -71,7 +71,7 @@ def provenance(control=None):
         "numpy": numpy.__version__,
         "cython": info["cython"],
         "compiler": info["compiler"],
-        "compile_args": list(info["compile_args"] or []),
+        "compile_args": (info["compile_args"] or "").split(),
         "openmp": bool(info["openmp"]),
         "simd": _simd.paths(),
         "free_threaded_build": info["free_threaded_build"],

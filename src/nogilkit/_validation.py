@@ -64,7 +64,7 @@ def finite_float(name, value, *, minimum=None, maximum=None):
 def real_array(name, value, *, ndim, keep=(), dtype=None, convert=True, finite=True,
                copy=False):
     """``value`` as a C-contiguous array of ``ndim`` dimensions: the kernels'
-    one input policy (README: "Arrays in").
+    one input policy (docs/kernels.md: "Arrays in").
 
     Any array-like of real numbers (signed or unsigned integers, float32,
     float64) is accepted and converted to float64, unless its dtype is in
