@@ -95,7 +95,7 @@ def test_make_results_writes_each_measurement_with_its_origin(tmp_path):
         assert f"\n{key}" in text, key
     assert sections(text) == ["The default comparison",
                               "The kernels against pure Python and NumPy"]
-    assert "`nogilkit compare --size tiny --repeat 3 --workers 1,2 --plot " in text
+    assert "`nogilkit compare --size tiny --repeats 3 --workers 1,2 --plot " in text
     assert "`python tools/kernel_figures.py --quick`" in text
     # Each measurement: its output verbatim in a fenced block, and a verdict on the machine.
     assert text.count("\n```\n") == 4

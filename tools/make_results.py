@@ -70,7 +70,7 @@ def compare(*args):
 
 
 # What every quick run of a built-in workload shortens.
-TINY = ("--size", "tiny", "--repeat", "3")
+TINY = ("--size", "tiny", "--repeats", "3")
 PYTHONS = [arg for path in BUILT_PYTHONS for arg in ("--python", str(path))]
 
 
@@ -114,12 +114,12 @@ MEASUREMENTS = [
     Measurement("compress", "Your function: zlib (releases the GIL)", "your-function.md",
                 compare("work:compress", "-s", COMPRESS_BLOCKS, "--items", "blocks"),
                 compare("work:compress", "-s", QUICK_BLOCKS, "--items", "blocks",
-                        "--strategies", "serial,threads", "--workers", "2", "--repeat", "3"),
+                        "--strategies", "serial,threads", "--workers", "2", "--repeats", "3"),
                 cwd="examples", json=True),
     Measurement("collatz", "Your function: pure Python (holds the GIL)", "your-function.md",
                 compare("work:collatz_longest", "--items", "range(1, 80_001, 2000)"),
                 compare("work:collatz_longest", "--items", "range(1, 9)",
-                        "--strategies", "serial,processes", "--workers", "2", "--repeat", "3"),
+                        "--strategies", "serial,processes", "--workers", "2", "--repeats", "3"),
                 cwd="examples", json=True),
     Measurement("dask", "Dask: processes against threads", "dask.md",
                 compare("--implementations", "python,cython", "--strategies",
