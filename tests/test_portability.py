@@ -25,6 +25,8 @@ def test_import_and_a_compare_without_unix_only_modules_and_functions():
             sys.modules[name] = None  # import fails, as for a missing module
         for name in {UNIX_ONLY!r}:
             delattr(os, name)
+        if hasattr(os, "process_cpu_count"):  # Python >= 3.13: where there is no
+            os.process_cpu_count = os.cpu_count  # affinity, os makes it cpu_count
         del signal.SIGHUP, signal.SIGKILL
         import nogilkit, nogilkit.strategies, nogilkit.engine, nogilkit.cli
         from nogilkit._measure import peak_rss
