@@ -154,6 +154,43 @@ def test_result_independent_of_threads(threads):
     assert_same_result(nogilkit.kmeans(small, 4, threads=threads), expected)
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3, 5, 8])
+def test_claims_take_turns_between_stripes_of_consecutive_chunks(threads):
+    from nogilkit._ext.kmeans import claim_order
+
+    for n_chunks in range(1, 60):
+        order = claim_order(n_chunks, threads).tolist()
+        assert sorted(order) == list(range(n_chunks))  # every chunk, once
+        stripe = -(-n_chunks // threads)
+        stripes = [[c for c in order if c // stripe == s] for s in range(threads)]
+        assert all(s == sorted(s) for s in stripes)  # each stripe in order
+        # The first claims start the stripes: threads that start together are
+        # a stripe apart.
+        starts = list(range(0, n_chunks, stripe))
+        assert order[:len(starts)] == starts
+    assert claim_order(7, 1).tolist() == list(range(7))
+    assert claim_order(5, 2).tolist() == [0, 3, 1, 4, 2]
+
+
+def test_the_order_chunks_are_computed_in_leaves_the_result_alone():
+    from nogilkit._ext.kmeans import MEAN_PASS, UPDATE_PASS, FINAL_PASS, new_job
+
+    points = blobs(33, 5 * CHUNK_SIZE + 7, 3, 5, spread=4.0)  # six chunks
+    results = []
+    for stripes in (1, 2, 4, 6, 9):
+        labels = np.empty(len(points), np.int32)
+        job = new_job(points, points[:5].copy(), labels)
+        finished = []
+        for mode in [MEAN_PASS] + [UPDATE_PASS] * 4 + [FINAL_PASS]:
+            job.start(mode, stripes)
+            job.work()  # one thread: the claims come in the stripes' order
+            finished.append(job.finish())
+        results.append((labels.tolist(), job.result_centres().tolist(), finished))
+    assert all(r == results[0] for r in results[1:])
+    with pytest.raises(ValueError, match="threads must be >= 1, got 0"):
+        job.start(UPDATE_PASS, 0)
+
+
 def test_threads_none_uses_available_cpus():
     points = blobs(31, 5000, 3, 4, spread=3.0)
     assert_same_result(nogilkit.kmeans(points, 4), nogilkit.kmeans(points, 4, threads=1))

@@ -100,7 +100,7 @@ def lloyd(iterate, max_iter, tol):
 
 
 def _run_pass(job, mode, threads):
-    job.start(mode)
+    job.start(mode, threads)
     run_job(job, threads)
     return job.finish()
 
