@@ -267,7 +267,12 @@ class Report(JsonReport):
                 text = f"{row.implementation} {speedup:.2f}x"
                 if interval is not None:
                     text += f" [{interval.low:.2f}-{interval.high:.2f}]"
-                if interval is not None and interval.includes(1.0):
+                if row.median and row.median < 2 * strategy.floor_seconds:
+                    # The strategy's floor is most of the time: it, not the GIL
+                    # or the work, decides the speedup.
+                    text += (f" ({strategy.floor_cause}, {format_seconds(strategy.floor_seconds)}"
+                             f" a run, is over half of its {format_seconds(row.median)})")
+                elif interval is not None and interval.includes(1.0):
                     # No gain beyond noise: only an explanation of no gain fits.
                     text += (strategy.note(row.implementation, 1.0, self.gil_enabled())
                              or " (no clear difference from serial)")

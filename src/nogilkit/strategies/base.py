@@ -212,6 +212,10 @@ class Strategy:
     phrase = None
     start_method_variants = False
     via_event_loop = False
+    # The least time a run on more than one worker takes, whatever the work
+    # (joblib's 10 ms result poll); the reading names it where it dominates.
+    floor_seconds = 0.0
+    floor_cause = ""
 
     def note(self, implementation, speedup, gil_enabled):
         """What the reading adds after an implementation's speedup ("" for nothing);

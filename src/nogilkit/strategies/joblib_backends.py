@@ -121,6 +121,8 @@ class Joblib(Strategy):
     """Base: chunks through joblib.Parallel with the backend ``backend``."""
 
     backend = ""
+    floor_seconds = 0.010
+    floor_cause = "joblib's result poll"
 
     def missing(self):
         return missing("joblib")
