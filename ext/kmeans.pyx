@@ -387,6 +387,9 @@ cdef class KMeansJob(ChunkJob):
     ``finish()``, which merges the chunks' partial results in chunk order:
 
     - MEAN_PASS, first: the points' mean; the initial centres are centred on it.
+      ``finish()`` returns whether every chunk's sums are finite: True
+      proves that no point holds a NaN or an infinity (either would make its
+      chunk's sum one); False, that one may (or that a sum overflowed).
     - UPDATE_PASS: each point is labelled with its nearest centre, then each
       centre moves to the mean of its points (an empty cluster keeps its
       centre). ``finish()`` returns (any label changed, total squared shift).
@@ -495,7 +498,7 @@ cdef class KMeansJob(ChunkJob):
         if self.mode == MEAN:
             with nogil:
                 self.merge_mean()
-            return None
+            return bool(np.isfinite(self.chunk_sums[:, 0, :]).all())
         if self.mode == UPDATE:
             sums = np.empty(self.run.n_clusters * self.run.n_features)
             counts = np.empty(self.run.n_clusters, dtype=np.int64)

@@ -381,6 +381,33 @@ def test_init_too_large_for_float32_raises():
         nogilkit.kmeans(points, 2, init=[[1e300, 0.0], [0.0, 0.0]])
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("where, values", [
+    (-1, [math.nan]),                       # the last point of the last chunk
+    (CHUNK_SIZE + 5, [math.inf]),
+    (2 * CHUNK_SIZE, [math.inf, -math.inf]),  # one chunk's sum is NaN, not inf
+])
+def test_a_nan_or_inf_anywhere_among_many_points_raises(where, values, dtype):
+    # The kernel leaves this check to its mean's pass: every chunk must see it.
+    points = blobs(34, 3 * CHUNK_SIZE, 2, 3, spread=2.0).astype(dtype)
+    points[where:where + len(values) or None, 1] = values
+    for threads in (1, 2):
+        with pytest.raises(ValueError, match="points must contain only finite"):
+            nogilkit.kmeans(points, 3, threads=threads)
+
+
+def test_finite_points_whose_sum_overflows_are_accepted():
+    # 4096 values of 1e305 sum to inf: the mean's pass cannot vouch for them,
+    # and the full check then finds them finite, so they are accepted (what
+    # k-means makes of an infinite mean is another matter).
+    points = np.full((CHUNK_SIZE, 1), 1e305)
+    with np.errstate(over="ignore"):
+        assert np.sum(points) == math.inf
+    with np.errstate(all="ignore"):
+        result = nogilkit.kmeans(points, 1, max_iter=1)
+    assert result.labels.tolist() == [0] * CHUNK_SIZE
+
+
 def test_private_job_rejects_what_would_crash():
     from nogilkit._ext.kmeans import new_job
 

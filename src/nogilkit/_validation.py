@@ -94,9 +94,15 @@ def real_array(name, value, *, ndim, keep=(), dtype=None, convert=True, finite=T
     # A float64 too large for float32 becomes inf here, caught below when finite.
     with np.errstate(over="ignore"):
         array = np.array(array, dtype=dtype, order="C", copy=True if copy else None)
-    if finite and not np.isfinite(array).all():
-        raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
+    if finite:
+        require_finite(name, array)
     return array
+
+
+def require_finite(name, array):
+    """ValueError unless every value of ``array`` is finite."""
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
 
 
 def contiguous_float64(name, value, *, writeable=False):

@@ -46,12 +46,13 @@ class KMeansResult(NamedTuple):
     inertia: float
 
 
-def check_kmeans_args(points, k, init, max_iter, tol):
+def check_kmeans_args(points, k, init, max_iter, tol, *, finite=True):
     """The validated (points, k, init, max_iter, tol) shared by every implementation.
 
-    ``init=None`` becomes the last k points.
+    ``init=None`` becomes the last k points. ``finite=False`` leaves the
+    points' finiteness to the caller.
     """
-    points = _validation.real_array("points", points, ndim=2, keep=(np.float32,))
+    points = _validation.real_array("points", points, ndim=2, keep=(np.float32,), finite=finite)
     n_points, n_features = points.shape
     if n_points == 0:
         raise ValueError("points must contain at least one point, got 0")
@@ -168,12 +169,16 @@ def kmeans(points: ArrayLike, k: int, *, init: ArrayLike | None = None, max_iter
     >>> result.labels.tolist(), result.n_iter
     ([0, 0, 1, 1], 2)
     """
-    points, k, init, max_iter, tol = check_kmeans_args(points, k, init, max_iter, tol)
+    # The points' finiteness is checked by the mean's pass, in parallel: a
+    # serial np.isfinite over them took 5% of ten iterations on two threads.
+    points, k, init, max_iter, tol = check_kmeans_args(points, k, init, max_iter, tol,
+                                                       finite=False)
     threads = resolve_threads(threads)
-    tol = scaled_tol(points, tol)
     labels = np.empty(len(points), dtype=np.int32)
     job = new_job(points, init, labels)
-    _run_pass(job, MEAN_PASS, threads)
+    if not _run_pass(job, MEAN_PASS, threads):
+        _validation.require_finite("points", points)  # a NaN or inf, or only an overflow
+    tol = scaled_tol(points, tol)
     n_iter = lloyd(lambda: _run_pass(job, UPDATE_PASS, threads), max_iter, tol)
     inertia = _run_pass(job, FINAL_PASS, threads)
     return KMeansResult(labels, job.result_centres(), n_iter, points.dtype.type(inertia))
