@@ -12,6 +12,7 @@ import json
 import math
 import pathlib
 import re
+import signal
 import subprocess
 import sys
 
@@ -112,6 +113,19 @@ def test_info_json_to_a_file_to_standard_output_and_in_its_old_form(tmp_path):
     assert json.loads(old.stdout).keys() == json.loads(new.stdout).keys()
     assert new.stderr == ""
     assert old.stderr == "nogilkit info: --json without a PATH is deprecated; use --json -\n"
+
+
+@pytest.mark.posix("a closed pipe is EPIPE, as SIGPIPE's exit status says (Windows: EINVAL)")
+@pytest.mark.parametrize("args", [["info"], ["info", "--json", "-"]])
+def test_a_reader_that_leaves_early_ends_the_command_quietly(args):
+    # `nogilkit info | head -1`: standard output is closed before the command writes.
+    process = subprocess.Popen([sys.executable, "-m", "nogilkit", *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    process.stdout.close()
+    stderr = process.stderr.read()
+    process.stderr.close()
+    assert process.wait(timeout=300) == 128 + getattr(signal, "SIGPIPE", 13)
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
 
 
 def test_old_spellings_work_and_name_the_new_one():

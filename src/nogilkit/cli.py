@@ -695,6 +695,12 @@ def main(argv=None):
         print(f"\nnogilkit: {str(exc) or 'interrupted (Ctrl-C)'}: stopped, pools and "
               "processes cleaned up", file=sys.stderr)
         status = 128 + signum
+    except BrokenPipeError:
+        # The reader of standard output left (`nogilkit info | head -1`): what
+        # is left to print has nowhere to go. Exit as a program that SIGPIPE
+        # ended, with no traceback, and keep the exit's flush from raising again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = 128 + getattr(signal, "SIGPIPE", 13)
     return _leave(status)
 
 
