@@ -8,8 +8,11 @@
  * without them: nogilkit._simd picks the level at import (the best the CPU,
  * and the operating system, which must save the wider registers, supports,
  * or a lower one asked for with NOGILKIT_SIMD) and each module's
- * use_simd_level() takes its functions for it. On aarch64 the baseline is
- * already NEON (every armv8 CPU has it; gcc vectorises -O3 loops with it).
+ * use_simd_level() takes its functions for it. On aarch64 there are no
+ * explicit paths yet: every CPU there has NEON, but gcc -O3 vectorises with
+ * it only kmeans' distances and total's sums; mandelbrot, spectral_norm,
+ * histogram and nbody_direct compile to scalar code, as their x86-64 baseline
+ * does (tools/aarch64_vector_report.py counts it).
  *
  * Every version does the arithmetic of the pure-Python reference, operation by
  * operation, without fused multiply-add: results are the same bit for bit.
