@@ -63,6 +63,31 @@ def test_rounds_scatter_their_arrays_and_release_them(no_leaks):
     assert [r.status for r in report.rows] == ["ok", "ok"], [r.reason for r in report.rows]
 
 
+def test_an_abandoned_gathers_allexit_is_dropped_from_the_session_start(no_leaks, capsys):
+    # After Ctrl-C, map_tasks releases the futures of the gather it left, which
+    # ends that gather with AllExit on the client's loop; when its Task is
+    # collected, asyncio reports it unless the loop's handler drops it. The
+    # handler must be there before the first gather, not only at close.
+    from distributed.client import AllExit
+
+    with get_strategy("dask").start(1, Options()) as session:
+        loop = session.client.loop.asyncio_loop
+        deadline = time.monotonic() + 10
+        while loop.get_exception_handler() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        handler = loop.get_exception_handler()
+        assert handler is not None
+        handler(loop, {"message": "Task exception was never retrieved", "exception": AllExit()})
+        assert "AllExit" not in capsys.readouterr().err
+        forwarded = []
+        loop.default_exception_handler = lambda context: forwarded.append(context)
+        try:
+            handler(loop, {"message": "other", "exception": ValueError("kept")})
+        finally:
+            del loop.default_exception_handler
+        assert [c["message"] for c in forwarded] == ["other"]
+
+
 def test_without_dask_the_strategies_say_what_to_install(monkeypatch):
     import importlib.util
 
