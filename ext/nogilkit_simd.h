@@ -36,7 +36,7 @@
 enum { NK_SIMD_BASELINE = 0, NK_SIMD_AVX2 = 1, NK_SIMD_AVX512 = 2, NK_SIMD_LEVELS = 3 };
 
 /* The best level this build and this CPU can run. */
-static int nk_simd_best(void) {
+static inline int nk_simd_best(void) {
 #if NK_SIMD_X86
     __builtin_cpu_init();
     /* libgcc's (and compiler-rt's) checks include the OS's XSAVE support (XCR0). */
