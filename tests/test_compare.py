@@ -146,6 +146,19 @@ def test_report_figures_and_reading():
     assert data["provenance"]["nogilkit"] == nogilkit.__version__ and data["provenance"]["cpu_model"]
 
 
+def test_rows_count_the_rounds_a_run_hands_out(no_leaks):
+    # k-means' tiny problem runs three iterations, each one round of chunks
+    # (a strategy's per-call cost, such as joblib's poll, is paid per round);
+    # mandelbrot is one round; openmp hands nothing out.
+    report = compare(["kmeans", "mandelbrot"], ["cython"], ["serial", "threads", "openmp"],
+                     workers=[2], size="tiny", repeats=1)
+    calls = {(r.workload, r.strategy): r.calls for r in report.rows if r.ok}
+    assert calls[("kmeans", "serial")] == calls[("kmeans", "threads")] == 3
+    assert calls[("mandelbrot", "threads")] == 1
+    assert calls.get(("mandelbrot", "openmp"), 0) == 0
+    assert json.loads(report.to_json())["rows"][0]["calls"] == 3
+
+
 def test_python_api_is_lazy_and_returns_a_report():
     code = ("import sys, nogilkit; assert 'nogilkit.engine' not in sys.modules; "
             "r = nogilkit.compare(['total'], ['numpy'], ['serial'], size='tiny', repeats=1); "

@@ -285,3 +285,11 @@ def test_a_run_inside_joblibs_result_poll_is_read_as_the_poll_not_the_gil():
     # A run long enough for the poll to be a small part keeps the GIL's words.
     long = Report([row("python", "serial", 1, 0.5), row("python", "joblib-threading", 2, 0.52)], {})
     assert "(the GIL serialises pure-Python threads)" in long.reading("mandelbrot")
+    # joblib polls once per call: a run of three rounds (k-means' iterations)
+    # has a floor of three polls.
+    rounds = [row("cython", "serial", 1, 0.0006), row("cython", "joblib-threading", 2, 0.0317)]
+    rounds[1].calls = 3
+    assert ("cython 0.02x [0.01-0.03] (joblib's result poll, 10 ms x 3 calls, is over half of "
+            "its 31.7 ms)") in Report(rounds, {}).reading("mandelbrot")
+    rounds[1].calls = 1
+    assert "poll" not in Report(rounds, {}).reading("mandelbrot")

@@ -48,6 +48,7 @@ class Row:
     ideal_seconds: float = None  # a waiting workload's bound (io: requests x latency / workers)
     interpreter: str = ""  # which Python ran it, when a comparison spans several
     number: int = 1  # runs per timed sample; ``times`` are per run
+    calls: int = None  # rounds of chunks a run hands out (a strategy's per-call costs)
 
     @property
     def ok(self):
@@ -82,8 +83,9 @@ MAX_ROUNDS_FACTOR = 4  # at most this many times ``repeats`` rounds
 
 
 def _measure_run(session, workload, problem, implementation, number=1):
-    """(wall s, cpu s, peak bytes, results, chunks) of ``number`` runs back to
-    back; the times are per run."""
+    """(wall s, cpu s, peak bytes, results, chunks, calls) of ``number`` runs
+    back to back; the times, chunks and calls are per run."""
+    calls = session.calls
     reset_peak_rss()
     cpu_start = time.process_time()
     results, outcomes = [], []
@@ -101,7 +103,8 @@ def _measure_run(session, workload, problem, implementation, number=1):
         for o in outcomes:
             per_worker[o.pid] = max(per_worker.get(o.pid, 0), o.peak_rss)
         peak += sum(per_worker.values())
-    return wall / number, cpu / number, peak, results, len(outcomes) // number
+    return (wall / number, cpu / number, peak, results, len(outcomes) // number,
+            (session.calls - calls) // number)
 
 
 def _calibrate(session, workload, problem, implementation, first, min_sample):
@@ -115,7 +118,7 @@ def _calibrate(session, workload, problem, implementation, first, min_sample):
     if first >= min_sample:
         return 1, first
     block = max(1, min(1000, int(min_sample / 10 / max(first, 1e-9))))
-    second, _, _, results, _ = _measure_run(session, workload, problem, implementation, block)
+    second, _, _, results, _, _ = _measure_run(session, workload, problem, implementation, block)
     _check_all(workload, problem, results)
     per_run = min(first, second)
     return max(1, math.ceil(min_sample / max(per_run, 1e-9))), per_run
@@ -225,7 +228,7 @@ def run_group(workload, problem, implementation, combos, options, *,
                 session = stack.enter_context(strategy.start(workers, options))
                 session.share_inputs(problem.arrays)
                 row.startup_seconds = session.startup_seconds
-                first, _, _, results, _ = _measure_run(session, workload, problem, implementation)
+                first, _, _, results, _, _ = _measure_run(session, workload, problem, implementation)
                 _check_all(workload, problem, results)  # the warm-up run is checked too
                 row.number, first = _calibrate(session, workload, problem, implementation,
                                                first, min_sample)
@@ -268,7 +271,7 @@ def run_group(workload, problem, implementation, combos, options, *,
                     continue
                 counter.next(f"{strategy.name} x{row.workers}: sample {round_ + 1}")
                 try:
-                    wall, cpu, peak, results, chunks = _measure_run(
+                    wall, cpu, peak, results, chunks, calls = _measure_run(
                         session, workload, problem, implementation, row.number)
                     _check_all(workload, problem, results)
                 except BaseException as exc:
@@ -280,7 +283,7 @@ def run_group(workload, problem, implementation, combos, options, *,
                 row.times.append(wall)
                 cpus.append(cpu)
                 peaks.append(peak)
-                row.chunks = chunks
+                row.chunks, row.calls = chunks, calls
             round_ += 1
         for row, session, strategy, n, cpus, peaks in active:
             if row.status != "failed":

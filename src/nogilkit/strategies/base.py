@@ -125,6 +125,9 @@ class Session:
     #: True where chunks run in other processes, whose CPU time and memory
     #: the harness must add to this process's.
     remote = False
+    #: How many times the session has handed work out (map_tasks calls; 0 for
+    #: a session that does not): a floor like joblib's is paid per call.
+    calls = 0
 
     def share_inputs(self, arrays):
         """Ship the problem's input arrays ahead of timing, where the strategy can."""
@@ -169,6 +172,7 @@ class ChunkedSession(Session):
             shipped = self.transfer(arrays)
             tasks = [Task(workload.task_ref(), implementation, problem.params, shipped, spec, i)
                      for i, spec in enumerate(specs)]
+            self.calls += 1
             try:
                 results = self.map_tasks(tasks)
             finally:
@@ -212,8 +216,9 @@ class Strategy:
     phrase = None
     start_method_variants = False
     via_event_loop = False
-    # The least time a run on more than one worker takes, whatever the work
-    # (joblib's 10 ms result poll); the reading names it where it dominates.
+    # The least time a call (a round of chunks handed out) on more than one
+    # worker takes, whatever the work (joblib's 10 ms result poll); the
+    # reading names it where it dominates.
     floor_seconds = 0.0
     floor_cause = ""
 
