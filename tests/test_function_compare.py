@@ -211,8 +211,16 @@ def test_an_unguarded_script_stops_with_one_sentence(tmp_path, strategies, pool)
     assert done.stderr.count("was called again") == 1, done.stderr
     for leak in ("BrokenProcessPool", "must be importable", "bootstrapping", "'loop'"):
         assert leak not in done.stderr
-    # The script itself, and at most one re-import by each of two workers.
-    assert 2 <= len(runs.read_text().splitlines()) <= 3, done.stderr
+    # The script itself, and at most one re-import by each of two workers:
+    # none of them started workers of its own. multiprocessing.Pool, though,
+    # replaces a worker that died (it looks every 0.1 s) until the pool is
+    # terminated, and each replacement imports the script again: how many
+    # depends on how busy the machine is (4 under two busy loops), so there
+    # only "it stopped" (the run above ended, with one sentence) is exact.
+    ran = len(runs.read_text().splitlines())
+    assert ran >= 2, done.stderr
+    if pool != "pool":
+        assert ran <= 3, done.stderr
 
 
 def test_a_process_pool_on_a_loop_that_fails_to_start_says_why(monkeypatch):
