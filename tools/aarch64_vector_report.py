@@ -62,16 +62,18 @@ def main():
     include = sysconfig.get_paths()["include"]
     print(f"{args.cc} {' '.join(flags)}: floating-point instructions in each hot "
           "function, and how many are NEON vector ones")
+    disassembled = {}  # module -> functions(): stream holds two kernels
     with tempfile.TemporaryDirectory() as tmp:
         for kernel, (module, hot) in HOT.items():
-            source = ROOT / "ext" / f"{module}.c"
-            if not source.exists():
-                sys.exit(f"{source} is missing: build nogilkit from this checkout first")
-            obj = Path(tmp) / f"{module}.o"
-            if not obj.exists():
+            if module not in disassembled:
+                source = ROOT / "ext" / f"{module}.c"
+                if not source.exists():
+                    sys.exit(f"{source} is missing: build nogilkit from this checkout first")
+                obj = Path(tmp) / f"{module}.o"
                 subprocess.run([args.cc, *flags, "-fPIC", "-fno-strict-aliasing", f"-I{include}",
                                 f"-I{ROOT / 'ext'}", "-c", str(source), "-o", str(obj)], check=True)
-            ops = [line for name, lines in functions(objdump, obj).items() if hot in name
+                disassembled[module] = functions(objdump, obj)
+            ops = [line for name, lines in disassembled[module].items() if hot in name
                    for line in lines if FLOAT_OP.search(line)]
             vector = sum(1 for line in ops if VECTOR.search(line))
             print(f"{kernel:14s} {vector:4d} of {len(ops):4d} vector"

@@ -267,13 +267,13 @@ class Report(JsonReport):
                 text = f"{row.implementation} {speedup:.2f}x"
                 if interval is not None:
                     text += f" [{interval.low:.2f}-{interval.high:.2f}]"
-                floor = strategy.floor_seconds * (row.calls or 1)
-                if row.median and row.median < 2 * floor:
+                calls = row.calls or 1
+                if row.median and row.median < 2 * strategy.floor_seconds * calls:
                     # The strategy's floor is most of the time: it, not the GIL
                     # or the work, decides the speedup.
-                    calls = f" x {row.calls} calls" if (row.calls or 1) > 1 else " a run"
+                    per = f" x {calls} calls" if calls > 1 else " a run"
                     text += (f" ({strategy.floor_cause}, {format_seconds(strategy.floor_seconds)}"
-                             f"{calls}, is over half of its {format_seconds(row.median)})")
+                             f"{per}, is over half of its {format_seconds(row.median)})")
                 elif interval is not None and interval.includes(1.0):
                     # No gain beyond noise: only an explanation of no gain fits.
                     text += (strategy.note(row.implementation, 1.0, self.gil_enabled())
