@@ -38,12 +38,19 @@ cdef extern from *:
 
 cdef extern from "nogilkit_simd.h":
     int nk_simd_best()
+    const char* NK_SIMD_PATH_NAMES
 
 
 def simd_best_level():
-    """The widest instruction set this build and this CPU can run: 0 baseline,
-    1 AVX2, 2 AVX-512 (nogilkit._simd names them)."""
+    """The widest instruction set this build and this CPU can run, an index
+    into simd_path_names()."""
     return nk_simd_best()
+
+
+def simd_path_names():
+    """The names of this build's instruction-set levels, baseline first:
+    ("baseline", "avx2", "avx512") on x86-64, ("baseline", "neon") on aarch64."""
+    return tuple(NK_SIMD_PATH_NAMES.decode("ascii").split())
 
 
 def build_info():

@@ -23,10 +23,12 @@ cdef nk_histogram_fn simd_histogram = NULL  # NULL: the baseline, histogram_rang
 
 
 def use_simd_level(int level):
-    """Count with the functions of instruction-set ``level`` (the caller checked
-    that the CPU has it)."""
+    """Count with the functions of instruction-set ``level`` if it has them
+    (NEON has no gather: the baseline runs there, and says so); the caller
+    checked that the CPU has it."""
     global simd_level, simd_histogram
-    simd_level, simd_histogram = level, nk_histogram_for(level)
+    simd_histogram = nk_histogram_for(level)
+    simd_level = level if simd_histogram != NULL else 0
 
 
 def simd_level_in_use():

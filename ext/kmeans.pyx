@@ -79,12 +79,13 @@ cdef nk_kmeans_nearest_f32 simd_nearest_f32 = NULL
 
 
 def use_simd_level(int level):
-    """Find nearest centres with the functions of instruction-set ``level`` (the
-    caller checked that the CPU has it)."""
+    """Find nearest centres with the functions of instruction-set ``level`` if
+    this build has them, else the baseline (the caller checked that the CPU
+    has it)."""
     global simd_level, simd_nearest_f64, simd_nearest_f32
-    simd_level = level
     simd_nearest_f64 = nk_kmeans_nearest_f64_for(level)
     simd_nearest_f32 = nk_kmeans_nearest_f32_for(level)
+    simd_level = level if simd_nearest_f64 != NULL else 0
 
 
 def simd_level_in_use():

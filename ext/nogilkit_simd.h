@@ -8,11 +8,14 @@
  * without them: nogilkit._simd picks the level at import (the best the CPU,
  * and the operating system, which must save the wider registers, supports,
  * or a lower one asked for with NOGILKIT_SIMD) and each module's
- * use_simd_level() takes its functions for it. On aarch64 there are no
- * explicit paths yet: every CPU there has NEON, but gcc -O3 vectorises with
- * it only kmeans' distances and total's sums; mandelbrot, spectral_norm,
- * histogram and nbody_direct compile to scalar code, as their x86-64 baseline
- * does (tools/aarch64_vector_report.py counts it).
+ * use_simd_level() takes its functions for it. On aarch64 (GCC or clang),
+ * where every CPU has NEON (Advanced SIMD is part of the architecture), the
+ * second level is NEON: explicit 2-lane float64 versions, in the same
+ * functions' pattern, with no target attribute needed. Level numbers are per
+ * architecture; NK_SIMD_PATH_NAMES names them, in order, for nogilkit._simd.
+ * A kernel without a version at some level runs its baseline there, and its
+ * module says so. (gcc -O3 vectorises with NEON only kmeans' distances and
+ * total's sums of the aarch64 baseline: tools/aarch64_vector_report.py.)
  *
  * Every version does the arithmetic of the pure-Python reference, operation by
  * operation, without fused multiply-add: results are the same bit for bit.
@@ -33,7 +36,31 @@
 #define NK_SIMD_X86 0
 #endif
 
-enum { NK_SIMD_BASELINE = 0, NK_SIMD_AVX2 = 1, NK_SIMD_AVX512 = 2, NK_SIMD_LEVELS = 3 };
+#if defined(__aarch64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(NOGILKIT_NO_SIMD)
+#define NK_SIMD_ARM64 1
+#include <arm_neon.h>
+/* Every CPU has NEON, so no target is needed; a function of its own, as the
+ * x86 paths are, keeps the baseline's code the baseline (gcc would otherwise
+ * inline a path into its caller's loop, guarded by a pointer compare). */
+#define NK_TARGET_NEON __attribute__((noinline))
+/* For the x86 versions' macros, which take SETZERO() and the lanes' indices. */
+static inline float64x2_t nk_neon_zero(void) { return vdupq_n_f64(0.0); }
+static inline float64x2_t nk_neon_lane_index(void) {
+    return vcombine_f64(vdup_n_f64(0.0), vdup_n_f64(1.0));
+}
+#else
+#define NK_SIMD_ARM64 0
+#endif
+
+/* The levels: x86-64 has AVX2 and AVX-512 above the baseline, aarch64 NEON. */
+enum { NK_SIMD_BASELINE = 0, NK_SIMD_AVX2 = 1, NK_SIMD_AVX512 = 2, NK_SIMD_NEON = 1 };
+#if NK_SIMD_X86
+#define NK_SIMD_PATH_NAMES "baseline avx2 avx512"
+#elif NK_SIMD_ARM64
+#define NK_SIMD_PATH_NAMES "baseline neon"
+#else
+#define NK_SIMD_PATH_NAMES "baseline"
+#endif
 
 /* The best level this build and this CPU can run. */
 static inline int nk_simd_best(void) {
@@ -42,6 +69,8 @@ static inline int nk_simd_best(void) {
     /* libgcc's (and compiler-rt's) checks include the OS's XSAVE support (XCR0). */
     if (__builtin_cpu_supports("avx512f")) return NK_SIMD_AVX512;
     if (__builtin_cpu_supports("avx2")) return NK_SIMD_AVX2;
+#elif NK_SIMD_ARM64
+    return NK_SIMD_NEON;
 #endif
     return NK_SIMD_BASELINE;
 }

@@ -1,4 +1,4 @@
-/* nbody_direct's accelerations, bodies side by side: the AVX2 and AVX-512 versions.
+/* nbody_direct's accelerations, bodies side by side: the AVX2, AVX-512 and NEON versions.
  *
  * The baseline is accelerations() in nbody_direct.pyx: for each body i,
  *   a = 0; for j in 0..n-1, j != i:
@@ -30,8 +30,6 @@
 typedef void (*nk_nbody_group_fn)(const double *r, const double *m, double *a, ptrdiff_t n,
                                   ptrdiff_t start, ptrdiff_t count, double eps2);
 
-#if NK_SIMD_X86
-
 /* The lanes' bodies: coordinates and index (as a double, exact below 2**53). */
 #define NK_NBODY_LANES(W)                                                               \
     double xs[W], ys[W], zs[W], is[W];                                                  \
@@ -45,6 +43,8 @@ typedef void (*nk_nbody_group_fn)(const double *r, const double *m, double *a, p
     STOREU(out[0], ax), STOREU(out[1], ay), STOREU(out[2], az);                         \
     for (ptrdiff_t k = 0; k < count; k++)                                               \
         a[3 * k] = out[0][k], a[3 * k + 1] = out[1][k], a[3 * k + 2] = out[2][k];
+
+#if NK_SIMD_X86
 
 NK_TARGET_AVX2
 static void nk_nbody_group_avx2(const double *r, const double *m, double *a, ptrdiff_t n,
@@ -94,20 +94,71 @@ static void nk_nbody_group_avx512(const double *r, const double *m, double *a, p
     NK_NBODY_STORE(8, _mm512_storeu_pd)
 }
 
-#endif /* NK_SIMD_X86 */
+#elif NK_SIMD_ARM64
+
+/* Two vectors of 2 bodies share each j's broadcasts (with one vector they
+ * were a third of the instructions, counted under qemu). */
+#define NK_NBODY_NV_NEON 2
+
+NK_TARGET_NEON
+static void nk_nbody_group_neon(const double *r, const double *m, double *a, ptrdiff_t n,
+                                ptrdiff_t start, ptrdiff_t count, double eps2) {
+    enum { NV = NK_NBODY_NV_NEON };
+    NK_NBODY_LANES(2 * NV)
+    float64x2_t xi[NV], yi[NV], zi[NV], index[NV], ax[NV], ay[NV], az[NV];
+    for (int v = 0; v < NV; v++) {
+        xi[v] = vld1q_f64(xs + 2 * v), yi[v] = vld1q_f64(ys + 2 * v), zi[v] = vld1q_f64(zs + 2 * v);
+        index[v] = vld1q_f64(is + 2 * v);
+        ax[v] = ay[v] = az[v] = vdupq_n_f64(0.0);
+    }
+    const float64x2_t e = vdupq_n_f64(eps2);
+    for (ptrdiff_t j = 0; j < n; j++) {
+        const float64x2_t xj = vdupq_n_f64(r[3 * j]), yj = vdupq_n_f64(r[3 * j + 1]);
+        const float64x2_t zj = vdupq_n_f64(r[3 * j + 2]), mj = vdupq_n_f64(m[j]);
+        const float64x2_t vj = vdupq_n_f64((double)j);
+        for (int v = 0; v < NV; v++) {
+            const float64x2_t dx = vsubq_f64(xj, xi[v]), dy = vsubq_f64(yj, yi[v]);
+            const float64x2_t dz = vsubq_f64(zj, zi[v]);
+            const float64x2_t d2 = vaddq_f64(
+                vaddq_f64(vaddq_f64(vmulq_f64(dx, dx), vmulq_f64(dy, dy)), vmulq_f64(dz, dz)), e);
+            const float64x2_t inv = vdivq_f64(mj, vmulq_f64(d2, vsqrtq_f64(d2)));
+            const uint64x2_t self = vceqq_f64(index[v], vj); /* the lane of body j */
+            ax[v] = vbslq_f64(self, ax[v], vaddq_f64(ax[v], vmulq_f64(dx, inv)));
+            ay[v] = vbslq_f64(self, ay[v], vaddq_f64(ay[v], vmulq_f64(dy, inv)));
+            az[v] = vbslq_f64(self, az[v], vaddq_f64(az[v], vmulq_f64(dz, inv)));
+        }
+    }
+    double out[3][2 * NV];
+    for (int v = 0; v < NV; v++)
+        vst1q_f64(out[0] + 2 * v, ax[v]), vst1q_f64(out[1] + 2 * v, ay[v]),
+            vst1q_f64(out[2] + 2 * v, az[v]);
+    for (ptrdiff_t k = 0; k < count; k++)
+        a[3 * k] = out[0][k], a[3 * k + 1] = out[1][k], a[3 * k + 2] = out[2][k];
+}
+
+#endif
 
 /* The group function of a level (NULL: baseline) and its bodies per group. */
 static nk_nbody_group_fn nk_nbody_group_for(int level) {
 #if NK_SIMD_X86
     if (level == NK_SIMD_AVX512) return nk_nbody_group_avx512;
     if (level == NK_SIMD_AVX2) return nk_nbody_group_avx2;
+#elif NK_SIMD_ARM64
+    if (level == NK_SIMD_NEON) return nk_nbody_group_neon;
 #endif
     (void)level;
     return NULL;
 }
 
 static ptrdiff_t nk_nbody_group_bodies(int level) {
+#if NK_SIMD_X86
     return level == NK_SIMD_AVX512 ? 8 : level == NK_SIMD_AVX2 ? 4 : 1;
+#elif NK_SIMD_ARM64
+    return level == NK_SIMD_NEON ? 2 * NK_NBODY_NV_NEON : 1;
+#else
+    (void)level;
+    return 1;
+#endif
 }
 
 #endif

@@ -1,14 +1,17 @@
-/* The stream kernels, triad and total's block sums: the AVX2 and AVX-512 versions.
+/* The stream kernels, triad and total's block sums: the AVX2, AVX-512 and NEON versions.
  *
  * triad: a[i] = b[i] + scalar * c[i], a multiply then an add per element
  * (no FMA), as TriadJob's loop in stream.pyx; a may be b or c itself (each
  * vector is loaded before its own elements are stored), never a part of them.
+ * No NEON version: gcc vectorises the baseline's loop with NEON already, in
+ * fewer instructions than a 2-lane intrinsics loop (counted under qemu).
  *
  * total: stream.pyx's block_sum is the definition. A block of at most
  * NK_SUM_BLOCK values has NK_SUM_LANES = 8 running sums, value i going to
  * sum i % 8 (the last n % 8 too), then ((s0+s1)+(s2+s3))+((s4+s5)+(s6+s7)).
- * That is one AVX-512 vector of 8 sums, or two AVX2 vectors of 4, added to in
- * index order (with the lanes rotated, below, so that loads are aligned).
+ * That is one AVX-512 vector of 8 sums, two AVX2 vectors of 4, or four NEON
+ * vectors of 2, added to in index order (with the lanes rotated, below, so
+ * that loads are aligned).
  * Each sum is a chain of dependent adds, 8 of them per block
  * whatever the width, so a single block is bound by the adder's latency on
  * every path; the vector versions sum NK_SUM_GROUP blocks side by side (their
@@ -96,6 +99,8 @@ static inline __m512d nk_sum_part_avx512(const double *p, ptrdiff_t lo, ptrdiff_
     return _mm512_maskz_load_pd((__mmask8)(to > from ? ((1u << to) - 1) & ~((1u << from) - 1) : 0), p);
 }
 
+#endif /* NK_SIMD_X86 */
+
 /* G blocks of x, NK_SUM_BLOCK apart, each full or (G == 1 only) n values
  * long, into sums[0..G): V vectors of W lanes per block. */
 #define NK_BLOCK_SUMS(VD, W, SETZERO, LOAD, PART, STORE, ADD, G, n)                         \
@@ -148,12 +153,24 @@ static inline __m512d nk_sum_part_avx512(const double *p, ptrdiff_t lo, ptrdiff_
         }                                                                                   \
     }
 
+#if NK_SIMD_X86
 NK_BLOCK_SUMS_FN(nk_block_sums_avx2, NK_TARGET_AVX2, __m256d, 4, _mm256_setzero_pd,
                  _mm256_load_pd, nk_sum_part_avx2, _mm256_storeu_pd, _mm256_add_pd)
 NK_BLOCK_SUMS_FN(nk_block_sums_avx512, NK_TARGET_AVX512, __m512d, 8, _mm512_setzero_pd,
                  _mm512_load_pd, nk_sum_part_avx512, _mm512_storeu_pd, _mm512_add_pd)
 
-#endif /* NK_SIMD_X86 */
+#elif NK_SIMD_ARM64
+
+/* Lanes [lo, hi) of the 2 doubles at p, the other +0.0 (and not read). */
+static inline float64x2_t nk_sum_part_neon(const double *p, ptrdiff_t lo, ptrdiff_t hi) {
+    const double first = lo <= 0 && 0 < hi ? p[0] : 0.0, second = lo <= 1 && 1 < hi ? p[1] : 0.0;
+    return vcombine_f64(vdup_n_f64(first), vdup_n_f64(second));
+}
+
+NK_BLOCK_SUMS_FN(nk_block_sums_neon, NK_TARGET_NEON, float64x2_t, 2, nk_neon_zero, vld1q_f64,
+                 nk_sum_part_neon, vst1q_f64, vaddq_f64)
+
+#endif
 
 /* The functions of a level, or NULL for the baseline (stream.pyx's loops). */
 static nk_triad_fn nk_triad_for(int level) {
@@ -169,6 +186,8 @@ static nk_block_sums_fn nk_block_sums_for(int level) {
 #if NK_SIMD_X86
     if (level == NK_SIMD_AVX512) return nk_block_sums_avx512;
     if (level == NK_SIMD_AVX2) return nk_block_sums_avx2;
+#elif NK_SIMD_ARM64
+    if (level == NK_SIMD_NEON) return nk_block_sums_neon;
 #endif
     (void)level;
     return NULL;

@@ -34,25 +34,34 @@ cdef class VectorPath:
     simd_level_in_use), for each of this module's two."""
 
     cdef int* level
+    cdef int (*has_level)(int level) noexcept
     cdef readonly int SIMD_AUTO_CAP  # the level "auto" stops at
 
     def use_simd_level(self, int level):
-        """Run the kernel with the functions of instruction-set ``level`` (the
-        caller checked that the CPU has it)."""
-        self.level[0] = level
+        """Run the kernel with the functions of instruction-set ``level`` if it
+        has them, else the baseline (the caller checked that the CPU has it)."""
+        self.level[0] = level if self.has_level(level) else 0
 
     def simd_level_in_use(self):
         return self.level[0]
 
 
-cdef VectorPath vector_path(int* level, int cap):
+cdef int triad_has_level(int level) noexcept:
+    return nk_triad_for(level) != NULL
+
+
+cdef int total_has_level(int level) noexcept:
+    return nk_block_sums_for(level) != NULL
+
+
+cdef VectorPath vector_path(int* level, int cap, int (*has_level)(int level) noexcept):
     cdef VectorPath path = VectorPath.__new__(VectorPath)
-    path.level, path.SIMD_AUTO_CAP = level, cap
+    path.level, path.SIMD_AUTO_CAP, path.has_level = level, cap, has_level
     return path
 
 
-triad_simd = vector_path(&triad_level, NK_TRIAD_AUTO_CAP)
-total_simd = vector_path(&total_level, NK_TOTAL_AUTO_CAP)
+triad_simd = vector_path(&triad_level, NK_TRIAD_AUTO_CAP, triad_has_level)
+total_simd = vector_path(&total_level, NK_TOTAL_AUTO_CAP, total_has_level)
 
 
 cdef class TriadJob(ChunkJob):

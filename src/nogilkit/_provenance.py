@@ -31,7 +31,8 @@ SCHEMA = {
     "compiler": ((str, type(None)), "the C compiler of the build"),
     "compile_args": (list, "the build's compiler flags"),
     "openmp": (bool, "whether the kernels were built with OpenMP"),
-    "simd": (dict, "the instruction set each vectorised kernel ran with (baseline, avx2, avx512)"),
+    "simd": (dict, "the instruction set each vectorised kernel ran with "
+                   "(baseline, avx2, avx512; baseline, neon on aarch64)"),
     "free_threaded_build": (bool, "a CPython built with --disable-gil"),
     "gil_enabled": (bool, "whether the GIL was on while measuring"),
     "platform": (str, "the OS, as platform.platform() says"),

@@ -1,11 +1,12 @@
 """Which instruction set the vectorised kernels run with (ext/nogilkit_simd.h).
 
 Each vectorised kernel has a baseline path, which every CPU of the wheel's
-architecture runs, and on x86-64 AVX2 and AVX-512 paths, all with the same
-results bit for bit. On import the kernels take the best path this CPU
-supports, up to the kernel's own cap where a wider one measured no faster,
-or a lower one named by the environment variable NOGILKIT_SIMD (baseline,
-avx2, avx512; auto or empty: the best). ``use()`` changes the path of every
+architecture runs, and on x86-64 AVX2 and AVX-512 paths (on aarch64 a NEON
+one), all with the same results bit for bit. On import the kernels take the
+best path this CPU supports, up to the kernel's own cap where a wider one
+measured no faster, or a lower one named by the environment variable
+NOGILKIT_SIMD (``PATHS``: baseline, avx2, avx512 on x86-64, baseline, neon
+on aarch64; auto or empty: the best). ``use()`` changes the path of every
 kernel, ``forced()`` for a block of code (tests, and the comparison engine's
 rows of the baseline path beside the vector one).
 """
@@ -19,7 +20,7 @@ from ._ext import _buildinfo, histogram, kmeans, mandelbrot, nbody, nbody_direct
 __all__ = ["ENVIRONMENT_VARIABLE", "PATHS", "forced", "paths", "preserved", "supported", "use", "use_default"]
 
 ENVIRONMENT_VARIABLE = "NOGILKIT_SIMD"
-PATHS = ("baseline", "avx2", "avx512")  # level 0, 1, 2
+PATHS = _buildinfo.simd_path_names()  # this architecture's, level 0 first
 # Each kernel's SIMD_AUTO_CAP, use_simd_level(level) and simd_level_in_use():
 # its module, or for the stream module's two kernels an object each.
 KERNELS = {"mandelbrot": mandelbrot, "spectral_norm": spectral_norm, "kmeans": kmeans,
