@@ -18,6 +18,7 @@ import pytest
 
 import nogilkit
 from nogilkit._control import Control, busy, cores_available
+from nogilkit._probe import RELEASES_BELOW
 from nogilkit._provenance import SCHEMA, SCHEMA_VERSION, check, provenance
 from nogilkit._runtime import available_cpus, available_start_methods
 from nogilkit._stats import median_interval, ratio_interval
@@ -72,10 +73,14 @@ def kernel():
 @pytest.mark.linux("scheduling delay, read from /proc/self/task/*/schedstat")
 def test_a_gil_free_kernel_reads_as_releasing_even_when_the_cpu_is_busy(load):
     # The monitor counted every late wake-up as GIL time: 33-59% for this
-    # kernel at load average 6, where the GIL is never held.
+    # kernel at load average 6, where the GIL is never held. What is left
+    # under load is the Python between two 0.4 ms calls, which the OS may
+    # preempt while it holds the GIL: 0-16% with 2 to 8 busy processes on 2
+    # CPUs (12.8% once in CI, past an earlier bound of 10%), never near the
+    # verdict's threshold.
     result = nogilkit.probe(kernel, threads=[1, 2], min_time=0.05, timeout=120)
     assert result.scheduling_delay_excluded
-    assert result.gil_held <= 0.10, result
+    assert result.gil_held < RELEASES_BELOW, result
     assert result.verdict == "releases"
     # A kernel that releases the GIL never gets "stay serial" for lack of a speedup
     # the busy machine withheld.
