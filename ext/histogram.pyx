@@ -23,9 +23,9 @@ cdef nk_histogram_fn simd_histogram = NULL  # NULL: the baseline, histogram_rang
 
 
 def use_simd_level(int level):
-    """Count with the functions of instruction-set ``level`` if it has them
-    (NEON has no gather: the baseline runs there, and says so); the caller
-    checked that the CPU has it."""
+    """Count with the functions of instruction-set ``level``, or the baseline
+    where this build has none (and say so); the caller checked that the CPU
+    has the level."""
     global simd_level, simd_histogram
     simd_histogram = nk_histogram_for(level)
     simd_level = level if simd_histogram != NULL else 0

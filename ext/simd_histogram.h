@@ -1,4 +1,4 @@
-/* Histogram over uniform bins: the AVX2 and AVX-512 versions of histogram_range.
+/* Histogram over uniform bins: the AVX2, AVX-512 and NEON versions of histogram_range.
  *
  * _binning.pxd's bin_index is the definition (numpy.histogram's rule): a value
  * x in [first, last] (NaN fails the test) has the estimate
@@ -15,6 +15,14 @@
  * gathers (n <= 2**31 - 1, histogram's MAX_BINS). A value outside the range
  * goes through the steps as `first` (bin 0, its edges in bounds) and is not
  * counted. The counts are then added one value at a time, in index order.
+ *
+ * NEON has no gather, but the two edges of a bin are neighbours in memory:
+ * its version loads edges[i] and edges[i + 1] as one pair per value and
+ * transposes a vector's two pairs, 2 loads for its 4 edges. It carries the
+ * index in int64 instead of doubles (fcvtzs truncates), and executes 1.13x
+ * fewer instructions than the aarch64 baseline (112.7 M against 99.6 M for
+ * 2**22 values, 100 bins: tools/aarch64_instruction_counts.py). A first
+ * version, one vector a call with the index in doubles, executed 1.19x more.
  */
 #ifndef NOGILKIT_SIMD_HISTOGRAM_H
 #define NOGILKIT_SIMD_HISTOGRAM_H
@@ -35,14 +43,6 @@ typedef void (*nk_histogram_fn)(const double *data, ptrdiff_t n, const double *e
                                 double scale, ptrdiff_t *counts);
 
 #if NK_SIMD_X86
-
-/* Values whose bins are found before any of them is counted: the increments
- * wait for a long chain (a division, two gathers), which a loop that counts
- * each vector as soon as its bins are known leaves the core waiting on (a
- * quarter slower than counting a block later, AVX-512, on this project's Xeon).
- * Several count arrays, so that near increments of one bin do not wait on
- * each other, measured no faster. */
-#define NK_HISTOGRAM_BLOCK 64
 
 /* The bins of the W values at x (left of them to read, the rest not counted)
  * into bin[0..W); returns the mask of those to count. */
@@ -102,6 +102,64 @@ static inline unsigned nk_histogram_bins_avx512(const double *x, ptrdiff_t left,
     _mm256_storeu_si256((__m256i *)bin, _mm512_cvttpd_epi32(k));
     return in;
 }
+#endif /* NK_SIMD_X86 */
+
+#if NK_SIMD_ARM64
+/* The bins of the 2 values at v, and in *in the lanes in the range. The index
+ * is carried in int64: fcvtzs truncates toward zero as the x86 versions'
+ * rounding does, and t is in [0, bins], far inside int64. A mask is -1 where
+ * set, so adding one moves an index down and subtracting one moves it up. */
+static inline int64x2_t nk_histogram_pair_neon(float64x2_t v, const double *edges,
+                                               float64x2_t first, float64x2_t last,
+                                               float64x2_t width, float64x2_t scale,
+                                               int64x2_t bins, int64x2_t last_bin,
+                                               uint64x2_t *in) {
+    const uint64x2_t inside = vandq_u64(vcgeq_f64(v, first), vcleq_f64(v, last));
+    v = vbslq_f64(inside, v, first);
+    int64x2_t k = vcvtq_s64_f64(vmulq_f64(vdivq_f64(vsubq_f64(v, first), width), scale));
+    k = vaddq_s64(k, vreinterpretq_s64_u64(vceqq_s64(k, bins)));
+    const float64x2_t pair0 = vld1q_f64(edges + vgetq_lane_s64(k, 0));
+    const float64x2_t pair1 = vld1q_f64(edges + vgetq_lane_s64(k, 1));
+    const uint64x2_t down = vcltq_f64(v, vzip1q_f64(pair0, pair1));
+    const uint64x2_t up = vbicq_u64(
+        vbicq_u64(vcgeq_f64(v, vzip2q_f64(pair0, pair1)), vceqq_s64(k, last_bin)), down);
+    *in = inside;
+    return vsubq_s64(vaddq_s64(k, vreinterpretq_s64_u64(down)), vreinterpretq_s64_u64(up));
+}
+
+/* Two vectors a call: 4 values share the calls' loop and one mask. */
+static inline unsigned nk_histogram_bins_neon(const double *x, ptrdiff_t left, const double *edges,
+                                              ptrdiff_t bins, double first, double last,
+                                              double width, double scale, int32_t *bin) {
+    double rest[4] = {NAN, NAN, NAN, NAN};
+    if (left < 4) { /* the last values, NaN after them */
+        for (ptrdiff_t k = 0; k < left; k++) rest[k] = x[k];
+        x = rest;
+    }
+    const float64x2_t vfirst = vdupq_n_f64(first), vlast = vdupq_n_f64(last);
+    const float64x2_t vwidth = vdupq_n_f64(width), vscale = vdupq_n_f64(scale);
+    const int64x2_t vbins = vdupq_n_s64(bins), last_bin = vdupq_n_s64(bins - 1);
+    uint64x2_t in0, in1;
+    const int64x2_t k0 = nk_histogram_pair_neon(vld1q_f64(x), edges, vfirst, vlast, vwidth,
+                                                vscale, vbins, last_bin, &in0);
+    const int64x2_t k1 = nk_histogram_pair_neon(vld1q_f64(x + 2), edges, vfirst, vlast, vwidth,
+                                                vscale, vbins, last_bin, &in1);
+    vst1q_s32(bin, vcombine_s32(vmovn_s64(k0), vmovn_s64(k1)));
+    const uint64x2_t bits = vorrq_u64(vandq_u64(in0, vcombine_u64(vcreate_u64(1), vcreate_u64(2))),
+                                      vandq_u64(in1, vcombine_u64(vcreate_u64(4), vcreate_u64(8))));
+    return (unsigned)vaddvq_u64(bits);
+}
+#endif /* NK_SIMD_ARM64 */
+
+#if NK_SIMD_X86 || NK_SIMD_ARM64
+/* Values whose bins are found before any of them is counted: the increments
+ * wait for a long chain (a division, the edges' gathers or loads), which a
+ * loop that counts each vector as soon as its bins are known leaves the core
+ * waiting on (a
+ * quarter slower than counting a block later, AVX-512, on this project's Xeon).
+ * Several count arrays, so that near increments of one bin do not wait on
+ * each other, measured no faster. */
+#define NK_HISTOGRAM_BLOCK 64
 
 /* Blocks of NK_HISTOGRAM_BLOCK values: their bins, W at a time, then their
  * counts in index order; a vector of values all in the range (the usual case)
@@ -130,16 +188,21 @@ static inline unsigned nk_histogram_bins_avx512(const double *x, ptrdiff_t left,
     }
 
 _Static_assert(NK_HISTOGRAM_BLOCK % 8 == 0, "a block holds whole vectors");
+#if NK_SIMD_X86
 NK_HISTOGRAM_FN(nk_histogram_avx2, NK_TARGET_AVX2, 4, nk_histogram_bins_avx2)
 NK_HISTOGRAM_FN(nk_histogram_avx512, NK_TARGET_AVX512, 8, nk_histogram_bins_avx512)
-
-#endif /* NK_SIMD_X86 */
+#else
+NK_HISTOGRAM_FN(nk_histogram_neon, NK_TARGET_NEON, 4, nk_histogram_bins_neon)
+#endif
+#endif /* NK_SIMD_X86 || NK_SIMD_ARM64 */
 
 /* The function of a level, or NULL for the baseline (histogram.pyx's loop). */
 static nk_histogram_fn nk_histogram_for(int level) {
 #if NK_SIMD_X86
     if (level == NK_SIMD_AVX512) return nk_histogram_avx512;
     if (level == NK_SIMD_AVX2) return nk_histogram_avx2;
+#elif NK_SIMD_ARM64
+    if (level == NK_SIMD_NEON) return nk_histogram_neon;
 #endif
     (void)level;
     return NULL;

@@ -13,9 +13,9 @@ from nogilkit import _simd
 
 PATHS = _simd.supported()
 # Kernels without a vector version at some path run their baseline there, and
-# say so: nbody's five bodies have only AVX-512's, NEON has no gather for
-# histogram's edges, and gcc vectorises triad's baseline with NEON already.
-MISSING_PATHS = {"nbody": {"avx2", "neon"}, "histogram": {"neon"}, "triad": {"neon"}}
+# say so: nbody's five bodies have only AVX-512's, and gcc vectorises triad's
+# baseline with NEON already.
+MISSING_PATHS = {"nbody": {"avx2", "neon"}, "triad": {"neon"}}
 
 
 def expected_path(kernel, path):

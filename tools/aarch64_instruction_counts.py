@@ -72,6 +72,7 @@ WORK = {
     "spectral_norm": "n=1000, 2 iterations",
     "nbody_direct": "1024 bodies, 2 steps",
     "kmeans": "65536 x 16, k=8, 3 iterations",
+    "histogram": "2**22 values, 100 bins",
     "total": "2**25 values",
 }
 
@@ -94,6 +95,9 @@ def kernel_call(kernel, rng):
     if kernel == "kmeans":
         points = rng.standard_normal((65536, 16))
         return lambda: nogilkit.kmeans(points, 8, max_iter=3, threads=1)
+    if kernel == "histogram":
+        values = rng.random(1 << 22)
+        return lambda: nogilkit.histogram(values, 100, (0.0, 1.0), threads=1)
     values = rng.random(1 << 25)
     return lambda: nogilkit.total(values, threads=1)
 

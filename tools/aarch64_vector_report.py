@@ -31,7 +31,7 @@ HOT = {
     "mandelbrot": ("mandelbrot", "mandelbrot_rows", "nk_mandel_row_neon"),
     "spectral_norm": ("spectral_norm", "product_rows", "nk_spectral_group_neon"),
     "kmeans": ("kmeans", "nearest_centres", "nk_kmeans_nearest_f"),
-    "histogram": ("histogram", "HistogramJob_run_chunk", None),
+    "histogram": ("histogram", "HistogramJob_run_chunk", "nk_histogram_neon"),
     "total": ("stream", "TotalJob_run_chunk", "nk_block_sums_neon"),
     "triad": ("stream", "TriadJob_run_chunk", None),
     "nbody_direct": ("nbody_direct", "accelerations", "nk_nbody_group_neon"),
