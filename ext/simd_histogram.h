@@ -42,6 +42,40 @@ typedef void (*nk_histogram_fn)(const double *data, ptrdiff_t n, const double *e
                                 ptrdiff_t bins, double first, double last, double width,
                                 double scale, ptrdiff_t *counts);
 
+/* Values whose bins are found before any of them is counted: the increments
+ * wait for a long chain (a division, the edges' gathers or loads), which a
+ * loop that counts each vector as soon as its bins are known leaves the core
+ * waiting on (a quarter slower than counting a block later, AVX-512, on this
+ * project's Xeon). Several count arrays, so that near increments of one bin do
+ * not wait on each other, measured no faster. */
+#define NK_HISTOGRAM_BLOCK 64
+
+/* Blocks of NK_HISTOGRAM_BLOCK values: their bins, W at a time, then their
+ * counts in index order; a vector of values all in the range (the usual case)
+ * without a branch per value. */
+#define NK_HISTOGRAM_FN(NAME, ATTR, W, BINS)                                                \
+    ATTR static void NAME(const double *data, ptrdiff_t n, const double *edges,             \
+                          ptrdiff_t bins, double first, double last, double width,          \
+                          double scale, ptrdiff_t *counts) {                                \
+        int32_t bin[NK_HISTOGRAM_BLOCK];                                                    \
+        unsigned in[NK_HISTOGRAM_BLOCK / W];                                                \
+        for (ptrdiff_t start = 0; start < n; start += NK_HISTOGRAM_BLOCK) {                 \
+            const ptrdiff_t size = n - start < NK_HISTOGRAM_BLOCK ? n - start : NK_HISTOGRAM_BLOCK; \
+            for (ptrdiff_t j = 0; j < size; j += W)                                         \
+                in[j / W] = BINS(data + start + j, size - j, edges, bins, first, last,      \
+                                 width, scale, bin + j);                                    \
+            for (ptrdiff_t j = 0; j < size; j += W) {                                       \
+                const unsigned mask = in[j / W];                                            \
+                if (mask == (1u << W) - 1) {                                                \
+                    for (int lane = 0; lane < W; lane++) counts[bin[j + lane]] += 1;        \
+                } else {                                                                    \
+                    for (unsigned m = mask; m; m &= m - 1)                                  \
+                        counts[bin[j + __builtin_ctz(m)]] += 1;                             \
+                }                                                                           \
+            }                                                                               \
+        }                                                                                   \
+    }
+
 #if NK_SIMD_X86
 
 /* The bins of the W values at x (left of them to read, the rest not counted)
@@ -102,6 +136,10 @@ static inline unsigned nk_histogram_bins_avx512(const double *x, ptrdiff_t left,
     _mm256_storeu_si256((__m256i *)bin, _mm512_cvttpd_epi32(k));
     return in;
 }
+
+_Static_assert(NK_HISTOGRAM_BLOCK % 8 == 0, "a block holds whole vectors");
+NK_HISTOGRAM_FN(nk_histogram_avx2, NK_TARGET_AVX2, 4, nk_histogram_bins_avx2)
+NK_HISTOGRAM_FN(nk_histogram_avx512, NK_TARGET_AVX512, 8, nk_histogram_bins_avx512)
 #endif /* NK_SIMD_X86 */
 
 #if NK_SIMD_ARM64
@@ -149,52 +187,9 @@ static inline unsigned nk_histogram_bins_neon(const double *x, ptrdiff_t left, c
                                       vandq_u64(in1, vcombine_u64(vcreate_u64(4), vcreate_u64(8))));
     return (unsigned)vaddvq_u64(bits);
 }
-#endif /* NK_SIMD_ARM64 */
 
-#if NK_SIMD_X86 || NK_SIMD_ARM64
-/* Values whose bins are found before any of them is counted: the increments
- * wait for a long chain (a division, the edges' gathers or loads), which a
- * loop that counts each vector as soon as its bins are known leaves the core
- * waiting on (a
- * quarter slower than counting a block later, AVX-512, on this project's Xeon).
- * Several count arrays, so that near increments of one bin do not wait on
- * each other, measured no faster. */
-#define NK_HISTOGRAM_BLOCK 64
-
-/* Blocks of NK_HISTOGRAM_BLOCK values: their bins, W at a time, then their
- * counts in index order; a vector of values all in the range (the usual case)
- * without a branch per value. */
-#define NK_HISTOGRAM_FN(NAME, ATTR, W, BINS)                                                \
-    ATTR static void NAME(const double *data, ptrdiff_t n, const double *edges,             \
-                          ptrdiff_t bins, double first, double last, double width,          \
-                          double scale, ptrdiff_t *counts) {                                \
-        int32_t bin[NK_HISTOGRAM_BLOCK];                                                    \
-        unsigned in[NK_HISTOGRAM_BLOCK / W];                                                \
-        for (ptrdiff_t start = 0; start < n; start += NK_HISTOGRAM_BLOCK) {                 \
-            const ptrdiff_t size = n - start < NK_HISTOGRAM_BLOCK ? n - start : NK_HISTOGRAM_BLOCK; \
-            for (ptrdiff_t j = 0; j < size; j += W)                                         \
-                in[j / W] = BINS(data + start + j, size - j, edges, bins, first, last,      \
-                                 width, scale, bin + j);                                    \
-            for (ptrdiff_t j = 0; j < size; j += W) {                                       \
-                const unsigned mask = in[j / W];                                            \
-                if (mask == (1u << W) - 1) {                                                \
-                    for (int lane = 0; lane < W; lane++) counts[bin[j + lane]] += 1;        \
-                } else {                                                                    \
-                    for (unsigned m = mask; m; m &= m - 1)                                  \
-                        counts[bin[j + __builtin_ctz(m)]] += 1;                             \
-                }                                                                           \
-            }                                                                               \
-        }                                                                                   \
-    }
-
-_Static_assert(NK_HISTOGRAM_BLOCK % 8 == 0, "a block holds whole vectors");
-#if NK_SIMD_X86
-NK_HISTOGRAM_FN(nk_histogram_avx2, NK_TARGET_AVX2, 4, nk_histogram_bins_avx2)
-NK_HISTOGRAM_FN(nk_histogram_avx512, NK_TARGET_AVX512, 8, nk_histogram_bins_avx512)
-#else
 NK_HISTOGRAM_FN(nk_histogram_neon, NK_TARGET_NEON, 4, nk_histogram_bins_neon)
-#endif
-#endif /* NK_SIMD_X86 || NK_SIMD_ARM64 */
+#endif /* NK_SIMD_ARM64 */
 
 /* The function of a level, or NULL for the baseline (histogram.pyx's loop). */
 static nk_histogram_fn nk_histogram_for(int level) {
